@@ -1,0 +1,110 @@
+/**
+ * The client method table wired to the services. Handlers stay thin: params arrive validated,
+ * writes go through the cluster role (which runs them on the master), reads run here.
+ */
+
+import type { CatalogReads } from '../booking/catalog-reads.js';
+import type { BookingService } from '../booking/service.js';
+import type { ClusterRole } from '../cluster-role.js';
+import type { EventLog } from '../events.js';
+import type { WriteLog } from '../log/write-log.js';
+import { AppError } from '../protocol/errors.js';
+import type { ValidParamsOf } from '../protocol/methods.js';
+import type { ImportReport } from '../protocol/model.js';
+import { buildOpenRpcDocument } from '../protocol/openrpc.js';
+import type { Dispatcher } from './dispatcher.js';
+import type { Subscriber, Subscriptions } from './subscriptions.js';
+
+export interface ConnectionContext extends Subscriber {
+  admin: boolean;
+  shows: Set<string>;
+}
+
+export interface HandlerDeps {
+  service: BookingService;
+  catalog: CatalogReads;
+  cluster: ClusterRole;
+  log: WriteLog;
+  events: EventLog;
+  subscriptions: Subscriptions;
+  adminToken: string;
+  version: string;
+  importCatalog: (params: ValidParamsOf<'admin.importCatalog'>) => Promise<ImportReport>;
+  tokensEqual: (a: string, b: string) => boolean;
+}
+
+const READ_WAIT_MS = 2000;
+
+export function registerHandlers(rpc: Dispatcher<ConnectionContext>, d: HandlerDeps): void {
+  /** Read-your-writes on any node: wait until this node has applied what the client saw committed. */
+  const caughtUp = async (afterCommitIndex: number | undefined) => {
+    if (afterCommitIndex === undefined) return;
+    if (!(await d.log.waitApplied(afterCommitIndex, READ_WAIT_MS))) {
+      throw new AppError(
+        'NO_MASTER',
+        `this node has not applied index ${afterCommitIndex} yet; retry shortly`,
+        {
+          appliedIndex: d.log.appliedIndex,
+        },
+      );
+    }
+  };
+  const afterApplied = async <T>(index: number | undefined, read: () => Promise<T>): Promise<T> => {
+    await caughtUp(index);
+    return read();
+  };
+  const admin = (context: ConnectionContext) => {
+    if (!context.admin)
+      throw new AppError('UNAUTHORIZED', 'admin token required (Authorization: Bearer or auth.login)');
+  };
+  let openRpc: Record<string, unknown> | undefined;
+
+  rpc.method('catalog.movies', (p) => afterApplied(p.afterCommitIndex, () => d.catalog.movies()));
+  rpc.method('catalog.movie', (p) => afterApplied(p.afterCommitIndex, () => d.catalog.movie(p.movieId)));
+  rpc.method('catalog.theaters', (p) => afterApplied(p.afterCommitIndex, () => d.catalog.theaters()));
+  rpc.method('catalog.shows', async ({ afterCommitIndex, ...filter }) => {
+    await caughtUp(afterCommitIndex);
+    return d.catalog.shows(filter);
+  });
+  rpc.method('seats.map', (p) => afterApplied(p.afterCommitIndex, () => d.service.seatMap(p.showId)));
+  rpc.method('seats.hold', (p) => d.cluster.write('seats.hold', p, () => d.service.hold(p)));
+  rpc.method('seats.release', (p) => d.cluster.write('seats.release', p, () => d.service.release(p)));
+  rpc.method('seats.subscribe', async (p, context) => {
+    await d.service.seatMap(p.showId); // SHOW_NOT_FOUND for unknown shows
+    if (!context.shows.has(p.showId) && context.shows.size >= 50) {
+      throw new AppError('RATE_LIMITED', 'at most 50 subscriptions per connection');
+    }
+    context.shows.add(p.showId);
+    d.subscriptions.add(p.showId, context);
+    return { showId: p.showId, subscribed: true as const };
+  });
+  rpc.method('seats.unsubscribe', (p, context) => {
+    context.shows.delete(p.showId);
+    d.subscriptions.remove(p.showId, context);
+    return { showId: p.showId, subscribed: false as const };
+  });
+  rpc.method('bookings.confirm', (p) => d.cluster.write('bookings.confirm', p, () => d.service.confirm(p)));
+  rpc.method('bookings.book', (p) => d.cluster.write('bookings.book', p, () => d.service.book(p)));
+  rpc.method('bookings.get', (p) => afterApplied(p.afterCommitIndex, () => d.service.getBooking(p.code)));
+  rpc.method('bookings.cancel', (p) => d.cluster.write('bookings.cancel', p, () => d.service.cancel(p)));
+  rpc.method('tickets.verify', (p) => d.service.verifyTicket(p.token));
+  rpc.method('cluster.status', () => d.cluster.status());
+  rpc.method('cluster.events', (p) => d.events.since(p.sinceLamport ?? 0));
+  rpc.method('rpc.discover', () => {
+    openRpc ??= buildOpenRpcDocument(d.version);
+    return openRpc;
+  });
+  rpc.method('auth.login', (p, context) => {
+    if (!d.tokensEqual(p.token, d.adminToken)) throw new AppError('UNAUTHORIZED', 'wrong admin token');
+    context.admin = true;
+    return { admin: true as const };
+  });
+  rpc.method('admin.importCatalog', (p, context) => {
+    admin(context);
+    return d.cluster.write('admin.importCatalog', p, () => d.importCatalog(p));
+  });
+  rpc.method('admin.stepDown', async (_p, context) => {
+    admin(context);
+    return { nodeId: d.cluster.status().nodeId, steppedDown: await d.cluster.stepDown() };
+  });
+}

@@ -1,0 +1,552 @@
+/**
+ * Every SQL statement of the node lives here. Callers get typed rows and never build SQL.
+ * `Db` is a pool or a connection inside a transaction.
+ */
+import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import type { Command, LogEntry, NewBooking } from '../booking/entries.js';
+import type { CatalogScreen, CatalogSnapshot } from '../catalog/model.js';
+import type { ClusterEvent, Movie, Show, Theater } from '../protocol/model.js';
+
+export type Db = Pool | PoolConnection;
+
+async function rows<T>(db: Db, sql: string, values: unknown[] = []): Promise<T[]> {
+  const [result] = await db.query<RowDataPacket[]>(sql, values);
+  return result as unknown as T[];
+}
+
+async function exec(db: Db, sql: string, values: unknown[] = []): Promise<ResultSetHeader> {
+  const [result] = await db.query<ResultSetHeader>(sql, values);
+  return result;
+}
+
+// ---------- meta ----------
+
+export async function getMeta(db: Db): Promise<Map<string, string>> {
+  const list = await rows<{ k: string; v: string }>(db, 'SELECT k, v FROM meta');
+  return new Map(list.map((r) => [r.k, r.v]));
+}
+
+export async function setMeta(db: Db, values: Record<string, string | number>): Promise<void> {
+  const entries = Object.entries(values);
+  if (entries.length === 0) return;
+  await exec(
+    db,
+    `INSERT INTO meta (k, v) VALUES ${entries.map(() => '(?, ?)').join(', ')} ON DUPLICATE KEY UPDATE v = VALUES(v)`,
+    entries.flatMap(([k, v]) => [k, String(v)]),
+  );
+}
+
+// ---------- log ----------
+
+export async function appendLog(db: Db, entries: LogEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  await exec(
+    db,
+    `INSERT INTO log_entries (idx, epoch, lamport, kind, payload) VALUES ${entries.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
+    entries.flatMap((e) => [e.index, e.epoch, e.lamport, e.command.kind, JSON.stringify(e.command)]),
+  );
+}
+
+export async function truncateLogFrom(db: Db, index: number): Promise<void> {
+  await exec(db, 'DELETE FROM log_entries WHERE idx >= ?', [index]);
+}
+
+export async function readLog(
+  db: Db,
+  fromIndex: number,
+  toIndex = Number.MAX_SAFE_INTEGER,
+): Promise<LogEntry[]> {
+  const list = await rows<{ idx: number; epoch: number; lamport: number; payload: string }>(
+    db,
+    'SELECT idx, epoch, lamport, payload FROM log_entries WHERE idx >= ? AND idx <= ? ORDER BY idx',
+    [fromIndex, toIndex],
+  );
+  return list.map((r) => ({
+    index: Number(r.idx),
+    epoch: Number(r.epoch),
+    lamport: Number(r.lamport),
+    command: JSON.parse(r.payload) as Command,
+  }));
+}
+
+export async function lastLogEntry(
+  db: Db,
+): Promise<{ index: number; epoch: number; lamport: number } | null> {
+  const [row] = await rows<{ idx: number; epoch: number; lamport: number }>(
+    db,
+    'SELECT idx, epoch, lamport FROM log_entries ORDER BY idx DESC LIMIT 1',
+  );
+  return row ? { index: Number(row.idx), epoch: Number(row.epoch), lamport: Number(row.lamport) } : null;
+}
+
+// ---------- catalog ----------
+
+interface MovieRow {
+  id: string;
+  title: string;
+  overview: string;
+  release_date: string;
+  runtime_minutes: number | null;
+  genres: string;
+  rating: number | null;
+  poster_url: string | null;
+}
+
+const toMovie = (r: MovieRow): Movie => ({
+  id: r.id,
+  title: r.title,
+  overview: r.overview,
+  releaseDate: r.release_date,
+  runtimeMinutes: r.runtime_minutes,
+  genres: JSON.parse(r.genres) as string[],
+  rating: r.rating,
+  posterUrl: r.poster_url,
+});
+
+export async function listMovies(db: Db): Promise<Movie[]> {
+  return (await rows<MovieRow>(db, 'SELECT * FROM movies ORDER BY release_date DESC, title')).map(toMovie);
+}
+
+export async function getMovie(db: Db, id: string): Promise<Movie | null> {
+  const [row] = await rows<MovieRow>(db, 'SELECT * FROM movies WHERE id = ?', [id]);
+  return row ? toMovie(row) : null;
+}
+
+export async function countCatalog(db: Db): Promise<{ movies: number; shows: number }> {
+  const [row] = await rows<{ movies: number; shows: number }>(
+    db,
+    'SELECT (SELECT COUNT(*) FROM movies) AS movies, (SELECT COUNT(*) FROM shows) AS shows',
+  );
+  return { movies: Number(row?.movies ?? 0), shows: Number(row?.shows ?? 0) };
+}
+
+export async function listTheaters(db: Db): Promise<Theater[]> {
+  const theaters = await rows<{ id: string; name: string; city: string; address: string }>(
+    db,
+    'SELECT id, name, city, address FROM theaters ORDER BY name',
+  );
+  const screens = await rows<{ id: string; theater_id: string; name: string; seat_count: number }>(
+    db,
+    'SELECT id, theater_id, name, seat_count FROM screens ORDER BY id',
+  );
+  return theaters.map((t) => ({
+    ...t,
+    screens: screens
+      .filter((s) => s.theater_id === t.id)
+      .map((s) => ({ id: s.id, name: s.name, seatCount: s.seat_count })),
+  }));
+}
+
+interface ShowRow {
+  id: string;
+  movie_id: string;
+  theater_id: string;
+  screen_id: string;
+  starts_at: string;
+  starts_at_ms: number;
+  price_standard: number;
+  price_premium: number | null;
+  currency: string;
+  seats_total: number;
+  claimed: number;
+}
+
+const toShow = (r: ShowRow): Show => ({
+  id: r.id,
+  movieId: r.movie_id,
+  theaterId: r.theater_id,
+  screenId: r.screen_id,
+  startsAt: r.starts_at,
+  prices:
+    r.price_premium === null
+      ? { standard: r.price_standard }
+      : { standard: r.price_standard, premium: r.price_premium },
+  currency: r.currency,
+  seatsTotal: r.seats_total,
+  seatsAvailable: r.seats_total - Number(r.claimed),
+});
+
+const SHOW_SELECT = `SELECT s.*, (SELECT COUNT(*) FROM seat_claims c WHERE c.show_id = s.id) AS claimed FROM shows s`;
+
+export async function listShows(
+  db: Db,
+  filter: { movieId?: string; theaterId?: string; date?: string },
+): Promise<Show[]> {
+  const where: string[] = [];
+  const values: unknown[] = [];
+  if (filter.movieId !== undefined) {
+    where.push('s.movie_id = ?');
+    values.push(filter.movieId);
+  }
+  if (filter.theaterId !== undefined) {
+    where.push('s.theater_id = ?');
+    values.push(filter.theaterId);
+  }
+  if (filter.date !== undefined) {
+    where.push('s.local_date = ?');
+    values.push(filter.date);
+  }
+  const sql = `${SHOW_SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY s.starts_at_ms, s.id`;
+  return (await rows<ShowRow>(db, sql, values)).map(toShow);
+}
+
+export interface ShowWithLayout {
+  show: Show;
+  startsAtMs: number;
+  layout: string[];
+}
+
+export async function getShowWithLayout(db: Db, showId: string): Promise<ShowWithLayout | null> {
+  const [row] = await rows<ShowRow & { layout: string }>(
+    db,
+    `SELECT s.*, sc.layout, (SELECT COUNT(*) FROM seat_claims c WHERE c.show_id = s.id) AS claimed
+       FROM shows s JOIN screens sc ON sc.id = s.screen_id WHERE s.id = ?`,
+    [showId],
+  );
+  if (!row) return null;
+  return {
+    show: toShow(row),
+    startsAtMs: Number(row.starts_at_ms),
+    layout: JSON.parse(row.layout) as string[],
+  };
+}
+
+function seatCount(screen: CatalogScreen): number {
+  return screen.layout.join('').replace(/\./g, '').length;
+}
+
+/** Upserts a whole snapshot: re-importing the same catalog changes nothing. */
+export async function upsertCatalog(db: Db, snapshot: CatalogSnapshot, localDate: (iso: string) => string) {
+  const chunk = <T>(list: T[], size = 200): T[][] =>
+    Array.from({ length: Math.ceil(list.length / size) }, (_, i) => list.slice(i * size, (i + 1) * size));
+  for (const part of chunk(snapshot.movies)) {
+    await exec(
+      db,
+      `INSERT INTO movies (id, title, overview, release_date, runtime_minutes, genres, rating, poster_url)
+       VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
+       ON DUPLICATE KEY UPDATE title = VALUES(title), overview = VALUES(overview), release_date = VALUES(release_date),
+         runtime_minutes = VALUES(runtime_minutes), genres = VALUES(genres), rating = VALUES(rating), poster_url = VALUES(poster_url)`,
+      part.flatMap((m) => [
+        m.id,
+        m.title,
+        m.overview,
+        m.releaseDate,
+        m.runtimeMinutes,
+        JSON.stringify(m.genres),
+        m.rating,
+        m.posterUrl,
+      ]),
+    );
+  }
+  for (const t of snapshot.theaters) {
+    await exec(
+      db,
+      `INSERT INTO theaters (id, name, city, address) VALUES (?, ?, ?, ?)
+       ON DUPLICATE KEY UPDATE name = VALUES(name), city = VALUES(city), address = VALUES(address)`,
+      [t.id, t.name, t.city, t.address],
+    );
+    for (const s of t.screens) {
+      await exec(
+        db,
+        `INSERT INTO screens (id, theater_id, name, layout, seat_count) VALUES (?, ?, ?, ?, ?)
+         ON DUPLICATE KEY UPDATE name = VALUES(name), layout = VALUES(layout), seat_count = VALUES(seat_count)`,
+        [s.id, t.id, s.name, JSON.stringify(s.layout), seatCount(s)],
+      );
+    }
+  }
+  const screens = new Map(snapshot.theaters.flatMap((t) => t.screens.map((s) => [s.id, s] as const)));
+  for (const part of chunk(snapshot.shows)) {
+    await exec(
+      db,
+      `INSERT INTO shows (id, movie_id, theater_id, screen_id, starts_at, starts_at_ms, local_date,
+         price_standard, price_premium, currency, seats_total)
+       VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
+       ON DUPLICATE KEY UPDATE movie_id = VALUES(movie_id), starts_at = VALUES(starts_at),
+         starts_at_ms = VALUES(starts_at_ms), local_date = VALUES(local_date), price_standard = VALUES(price_standard),
+         price_premium = VALUES(price_premium), currency = VALUES(currency), seats_total = VALUES(seats_total)`,
+      part.flatMap((s) => {
+        const screen = screens.get(s.screenId);
+        return [
+          s.id,
+          s.movieId,
+          s.theaterId,
+          s.screenId,
+          s.startsAt,
+          Date.parse(s.startsAt),
+          localDate(s.startsAt),
+          s.prices.standard,
+          s.prices.premium ?? null,
+          s.currency,
+          screen ? seatCount(screen) : 0,
+        ];
+      }),
+    );
+  }
+}
+
+// ---------- seats and holds ----------
+
+export interface ClaimRow {
+  seatId: string;
+  holdId: string | null;
+  bookingId: string | null;
+}
+
+export async function seatClaims(db: Db, showId: string): Promise<ClaimRow[]> {
+  return rows<ClaimRow>(
+    db,
+    'SELECT seat_id AS seatId, hold_id AS holdId, booking_id AS bookingId FROM seat_claims WHERE show_id = ?',
+    [showId],
+  );
+}
+
+export interface HoldRow {
+  id: string;
+  showId: string;
+  seatIds: string[];
+  expiresAtMs: number;
+  state: 'active' | 'released' | 'expired' | 'confirmed';
+  commitIndex: number;
+}
+
+interface RawHold {
+  id: string;
+  show_id: string;
+  seat_ids: string;
+  expires_at_ms: number;
+  state: HoldRow['state'];
+  commit_index: number;
+}
+
+const toHold = (r: RawHold): HoldRow => ({
+  id: r.id,
+  showId: r.show_id,
+  seatIds: JSON.parse(r.seat_ids) as string[],
+  expiresAtMs: Number(r.expires_at_ms),
+  state: r.state,
+  commitIndex: Number(r.commit_index),
+});
+
+export async function getHold(db: Db, holdId: string): Promise<HoldRow | null> {
+  const [row] = await rows<RawHold>(db, 'SELECT * FROM holds WHERE id = ?', [holdId]);
+  return row ? toHold(row) : null;
+}
+
+export async function expiredHolds(db: Db, nowMs: number, limit = 500): Promise<HoldRow[]> {
+  return (
+    await rows<RawHold>(
+      db,
+      `SELECT * FROM holds WHERE state = 'active' AND expires_at_ms <= ? ORDER BY expires_at_ms LIMIT ?`,
+      [nowMs, limit],
+    )
+  ).map(toHold);
+}
+
+export async function nextHoldExpiry(db: Db): Promise<number | null> {
+  const [row] = await rows<{ t: number | null }>(
+    db,
+    `SELECT MIN(expires_at_ms) AS t FROM holds WHERE state = 'active'`,
+  );
+  return row?.t == null ? null : Number(row.t);
+}
+
+// ---------- bookings ----------
+
+export interface BookingRow extends NewBooking {
+  status: 'confirmed' | 'cancelled';
+  lamport: number;
+  epoch: number;
+  commitIndex: number;
+  holdId: string | null;
+}
+
+interface RawBooking {
+  id: string;
+  code: string;
+  show_id: string;
+  seat_ids: string;
+  customer_name: string;
+  customer_email: string;
+  total_cents: number;
+  currency: string;
+  status: BookingRow['status'];
+  created_at: string;
+  lamport: number;
+  epoch: number;
+  commit_index: number;
+  idempotency_key: string | null;
+  hold_id: string | null;
+  token: string;
+}
+
+const toBooking = (r: RawBooking): BookingRow => ({
+  id: r.id,
+  code: r.code,
+  showId: r.show_id,
+  seatIds: JSON.parse(r.seat_ids) as string[],
+  customer: { name: r.customer_name, email: r.customer_email },
+  totalCents: r.total_cents,
+  currency: r.currency,
+  status: r.status,
+  createdAt: r.created_at,
+  lamport: Number(r.lamport),
+  epoch: Number(r.epoch),
+  commitIndex: Number(r.commit_index),
+  idempotencyKey: r.idempotency_key,
+  holdId: r.hold_id,
+  token: r.token,
+});
+
+export async function bookingBy(
+  db: Db,
+  column: 'id' | 'code' | 'idempotency_key' | 'hold_id',
+  value: string,
+): Promise<BookingRow | null> {
+  const [row] = await rows<RawBooking>(db, `SELECT * FROM bookings WHERE ${column} = ? LIMIT 1`, [value]);
+  return row ? toBooking(row) : null;
+}
+
+/** Every booking, for the chaos checker's final read and for tests. */
+export async function allBookings(db: Db, afterId = '', limit = 1000): Promise<BookingRow[]> {
+  return (
+    await rows<RawBooking>(db, 'SELECT * FROM bookings WHERE id > ? ORDER BY id LIMIT ?', [afterId, limit])
+  ).map(toBooking);
+}
+
+// ---------- applying log entries ----------
+
+/** Applies one entry's effect. Must be deterministic: every node runs it on the same entries. */
+export async function applyCommand(
+  db: Db,
+  entry: LogEntry,
+  localDate: (iso: string) => string,
+): Promise<void> {
+  const c = entry.command;
+  switch (c.kind) {
+    case 'catalog.import':
+      await upsertCatalog(db, c.snapshot, localDate);
+      return;
+    case 'hold.set': {
+      await exec(db, 'DELETE FROM seat_claims WHERE hold_id = ?', [c.holdId]);
+      await exec(
+        db,
+        `INSERT INTO seat_claims (show_id, seat_id, hold_id) VALUES ${c.seatIds.map(() => '(?, ?, ?)').join(', ')}`,
+        c.seatIds.flatMap((s) => [c.showId, s, c.holdId]),
+      );
+      await exec(
+        db,
+        `INSERT INTO holds (id, show_id, seat_ids, expires_at_ms, state, commit_index) VALUES (?, ?, ?, ?, 'active', ?)
+         ON DUPLICATE KEY UPDATE seat_ids = VALUES(seat_ids), expires_at_ms = VALUES(expires_at_ms),
+           state = 'active', commit_index = VALUES(commit_index)`,
+        [c.holdId, c.showId, JSON.stringify(c.seatIds), c.expiresAtMs, entry.index],
+      );
+      return;
+    }
+    case 'hold.release':
+      await exec(db, 'DELETE FROM seat_claims WHERE hold_id = ?', [c.holdId]);
+      await exec(
+        db,
+        `UPDATE holds SET state = 'released', commit_index = ? WHERE id = ? AND state = 'active'`,
+        [entry.index, c.holdId],
+      );
+      return;
+    case 'hold.expire': {
+      const ids = c.holds.map((h) => h.holdId);
+      if (ids.length === 0) return;
+      const marks = ids.map(() => '?').join(', ');
+      await exec(db, `DELETE FROM seat_claims WHERE hold_id IN (${marks})`, ids);
+      await exec(
+        db,
+        `UPDATE holds SET state = 'expired', commit_index = ? WHERE state = 'active' AND id IN (${marks})`,
+        [entry.index, ...ids],
+      );
+      return;
+    }
+    case 'booking.create': {
+      const b = c.booking;
+      if (c.holdId !== null) {
+        await exec(db, 'DELETE FROM seat_claims WHERE hold_id = ?', [c.holdId]);
+        await exec(db, `UPDATE holds SET state = 'confirmed', commit_index = ? WHERE id = ?`, [
+          entry.index,
+          c.holdId,
+        ]);
+      }
+      await exec(
+        db,
+        `INSERT INTO seat_claims (show_id, seat_id, booking_id) VALUES ${b.seatIds.map(() => '(?, ?, ?)').join(', ')}`,
+        b.seatIds.flatMap((s) => [b.showId, s, b.id]),
+      );
+      await exec(
+        db,
+        `INSERT INTO bookings (id, code, show_id, seat_ids, customer_name, customer_email, total_cents, currency,
+           status, created_at, lamport, epoch, commit_index, idempotency_key, hold_id, token)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'confirmed', ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          b.id,
+          b.code,
+          b.showId,
+          JSON.stringify(b.seatIds),
+          b.customer.name,
+          b.customer.email,
+          b.totalCents,
+          b.currency,
+          b.createdAt,
+          entry.lamport,
+          entry.epoch,
+          entry.index,
+          b.idempotencyKey,
+          c.holdId,
+          b.token,
+        ],
+      );
+      return;
+    }
+    case 'booking.cancel':
+      await exec(db, 'DELETE FROM seat_claims WHERE booking_id = ?', [c.bookingId]);
+      await exec(db, `UPDATE bookings SET status = 'cancelled' WHERE id = ?`, [c.bookingId]);
+      return;
+  }
+}
+
+// ---------- events ----------
+
+export async function insertEvents(db: Db, events: ClusterEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await exec(
+    db,
+    `INSERT IGNORE INTO events (lamport, node_id, type, at, detail) VALUES ${events.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
+    events.flatMap((e) => [e.lamport, e.nodeId, e.type, e.at, JSON.stringify(e.detail)]),
+  );
+}
+
+export async function recentEvents(db: Db, limit: number): Promise<ClusterEvent[]> {
+  const list = await rows<{ lamport: number; node_id: number; type: string; at: string; detail: string }>(
+    db,
+    'SELECT * FROM (SELECT * FROM events ORDER BY lamport DESC LIMIT ?) e ORDER BY lamport, type',
+    [limit],
+  );
+  return list.map((r) => ({
+    nodeId: r.node_id,
+    lamport: Number(r.lamport),
+    type: r.type,
+    at: r.at,
+    detail: JSON.parse(r.detail) as Record<string, unknown>,
+  }));
+}
+
+// ---------- transactions ----------
+
+export async function inTransaction<T>(pool: Pool, work: (tx: PoolConnection) => Promise<T>): Promise<T> {
+  const conn = await pool.getConnection();
+  try {
+    await conn.beginTransaction();
+    const result = await work(conn);
+    await conn.commit();
+    return result;
+  } catch (error) {
+    await conn.rollback().catch(() => undefined);
+    throw error;
+  } finally {
+    conn.release();
+  }
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// `npm test`: sets up what the suites need, runs every workspace's suites in turn, and ends
+// with one plain line `N passed, N failed` summed over all of them.
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { ensureChromium, ensureMariaDb, ensureNginx } from './ensure-system.mjs';
+
+const suites = [
+  { name: 'node', cwd: 'node', args: ['ava'] },
+  { name: 'cli', cwd: 'cli', args: ['ava'] },
+  { name: 'spa', cwd: 'spa', args: ['ava'] },
+];
+
+function run(suite) {
+  return new Promise((resolve) => {
+    const child = spawn('npx', suite.args, { cwd: suite.cwd, env: { ...process.env, FORCE_COLOR: '0' } });
+    let out = '';
+    const take = (chunk, stream) => {
+      out += chunk;
+      stream.write(chunk);
+    };
+    child.stdout.on('data', (c) => take(c, process.stdout));
+    child.stderr.on('data', (c) => take(c, process.stderr));
+    child.on('close', (code) => {
+      const passed = Number(/(\d+) tests? passed/.exec(out)?.[1] ?? 0);
+      const failed =
+        Number(/(\d+) tests? failed/.exec(out)?.[1] ?? 0) +
+        Number(/(\d+) uncaught exceptions?/.exec(out)?.[1] ?? 0);
+      const known = Number(/(\d+) known failures?/.exec(out)?.[1] ?? 0);
+      // A suite that crashed without counting anything is a failure, not zero tests.
+      resolve({ passed, failed: failed + known + (code !== 0 && failed === 0 ? 1 : 0), code });
+    });
+  });
+}
+
+await ensureMariaDb();
+ensureNginx();
+ensureChromium();
+const hasTests = (dir) =>
+  existsSync(`${dir}/test`) &&
+  readdirSync(`${dir}/test`, { recursive: true, withFileTypes: true }).some(
+    (f) => f.isFile() && f.name.endsWith('.test.ts'),
+  );
+let passed = 0;
+let failed = 0;
+for (const suite of suites.filter((s) => hasTests(s.cwd))) {
+  process.stdout.write(`\n== ${suite.name} ==\n`);
+  const result = await run(suite);
+  passed += result.passed;
+  failed += result.failed;
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed > 0 ? 1 : 0);
