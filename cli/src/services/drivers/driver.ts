@@ -1,0 +1,75 @@
+/**
+ * What a cluster driver does. The CLI commands talk to this interface only; `local` runs
+ * nodes as child processes with a private nginx, `docker` runs them as containers through
+ * dockerode. State that must outlive the CLI process is in ClusterState, saved as
+ * `.booking/<name>/state.json` (the folder is mode 0700: it holds the secrets).
+ */
+
+export type DriverName = 'local' | 'docker';
+
+export interface ClusterSpec {
+  name: string;
+  nodes: number;
+  driver: DriverName;
+  /** Published Nginx port (on 127.0.0.1). */
+  port: number;
+  /** Server URL without database name; each node uses database `booking_<name>_n<id>`. Local driver only. */
+  mysqlUrl: string;
+  holdTtlMs: number;
+  heartbeatMs?: number;
+  failureTimeoutMs?: number;
+  /** Catalog to load into an empty cluster: `bundled` or `none`. */
+  catalog: 'bundled' | 'none';
+}
+
+export interface NodeState {
+  id: number;
+  /** How the CLI on the host reaches this node's /rpc directly (through Nginx's /nodes/<id>/rpc route). */
+  rpcUrl: string;
+  /** local: the child's pid; docker: the container id. */
+  pid?: number;
+  containerId?: string;
+  /** Port the node listens on (local) or the container-internal port (docker). */
+  port: number;
+  logFile?: string;
+}
+
+export interface ClusterState {
+  name: string;
+  driver: DriverName;
+  spec: ClusterSpec;
+  /** Where people and clients go: http://localhost:<port> (SPA, /rpc through Nginx). */
+  url: string;
+  secret: string;
+  adminToken: string;
+  startedAt: string;
+  nodes: NodeState[];
+  nginx: { pid?: number; containerId?: string; configFile?: string; port: number };
+  /** Docker driver: the network and MySQL containers it made. */
+  docker?: { networkId: string; mysqlContainers: Record<string, string>; volumes: string[] };
+}
+
+export type Progress = (step: string, detail?: string) => void;
+
+export interface ClusterDriver {
+  readonly name: DriverName;
+  /** Starts MySQL if this driver owns it, the nodes and Nginx. Resolves once every process runs (not yet elected). */
+  start(
+    spec: ClusterSpec,
+    secrets: { secret: string; adminToken: string },
+    progress: Progress,
+  ): Promise<ClusterState>;
+  /** SIGKILL / docker kill, or SIGSTOP / docker pause with pause=true. */
+  kill(state: ClusterState, nodeId: number, opts: { pause: boolean }): Promise<void>;
+  /** Restarts a killed node or resumes a paused one. */
+  revive(state: ClusterState, nodeId: number, progress: Progress): Promise<ClusterState>;
+  /** Is the node's process or container running (not paused)? */
+  nodeRunning(state: ClusterState, nodeId: number): Promise<'running' | 'paused' | 'stopped'>;
+  /** Stops everything. With purge: drops databases / volumes and the state folder. */
+  stop(state: ClusterState, opts: { purge: boolean }, progress: Progress): Promise<void>;
+  /** Node log lines (one node or all, prefixed), following if asked. */
+  logs(
+    state: ClusterState,
+    opts: { nodeId?: number; follow: boolean; signal?: AbortSignal },
+  ): AsyncIterable<string>;
+}

@@ -1,0 +1,779 @@
+import { deadline, type LogPosition, majority, mostUpToDate } from './election.js';
+import type { Entry, HardState } from './entry.js';
+import type { ClusterEventRecord, ClusterEventType } from './events.js';
+import { LamportClock } from './lamport.js';
+import {
+  type AppendMessage,
+  type FetchReplyMessage,
+  type PeerMessage,
+  type PeerMessageBody,
+  parsePeerMessage,
+} from './messages.js';
+import { mulberry32 } from './prng.js';
+import { freshProgress, hasActiveQuorum, type PeerProgress, quorumMatch } from './progress.js';
+import { type LogChanges, ReplicationLog } from './replication-log.js';
+
+export type Role = 'master' | 'slave' | 'candidate';
+
+export interface ClusterConfig<P = unknown> {
+  id: number;
+  /** The other configured nodes. Majorities are of peerIds.length + 1, alive or not. */
+  peerIds: readonly number[];
+  /** The master sends an append (maybe empty) to every slave this often. */
+  heartbeatTicks: number;
+  /**
+   * A slave that has not heard its master for this long starts an election; a master that has not
+   * heard a majority for this long steps down. Keep it several heartbeats long.
+   */
+  failureTimeoutTicks: number;
+  /** How long a node waits for OK after ELECTION before it stands itself. */
+  electionTimeoutTicks: number;
+  /** Cap on entries per append message (a lagging slave catches up in chunks). Default 512. */
+  maxAppendEntries?: number;
+  /** Seeded PRNG in [0, 1) for election jitter. Default: mulberry32(id). */
+  random?: () => number;
+  /** Validates payloads arriving from peers; a message carrying a bad one is ignored. */
+  isPayload?: (payload: unknown) => payload is P;
+  /**
+   * Deliberately broken variants, only for showing that the simulation's checker catches them.
+   * Never set these outside tests.
+   */
+  unsafe?: { commitWithoutQuorum?: boolean; skipLogAdoption?: boolean };
+}
+
+/** What the I/O layer loaded from durable storage at start (all of it optional on first boot). */
+export interface PersistedState<P> {
+  epoch: number;
+  promisedEpoch?: number;
+  promisedTo?: number | null;
+  log: readonly Entry<P>[];
+  commitIndex?: number;
+  /** Last index the application has applied durably (its own bookkeeping, e.g. in the same DB). */
+  appliedIndex?: number;
+  lamport: number;
+}
+
+/**
+ * One batch of work for the I/O layer, etcd-Ready style. Handle it in this order:
+ *
+ * 1. `persist`: durably (one transaction is best) delete log entries >= `truncateFrom` if set, insert
+ *    `append`, and save `hardState` if set. Nothing else may happen before this is durable: the
+ *    messages below promise things (votes, acks) that are only true once it is.
+ * 2. `messages`: send each to `message.to` (best effort; losing them is fine, reordering is fine).
+ * 3. `committed`: apply in order (skip `kind: 'barrier'`), remembering the last applied index.
+ * 4. `advance(ready)`: only then; the master counts its own copy towards a majority from here.
+ *
+ * Call `ready()` again only after `advance()` of the previous one. `tick`, `step`, `propose` and
+ * `flush` may be called at any time in between; their output goes into the next Ready.
+ */
+export interface Ready<P> {
+  persist: LogChanges<P> & { hardState?: HardState };
+  messages: PeerMessage<P>[];
+  committed: Entry<P>[];
+  events: ClusterEventRecord[];
+}
+
+export type ProposeResult = { index: number; epoch: number; lamport: number } | { notMaster: number | null };
+
+/** For `cluster.status`. `matchIndex` is only known on the master. */
+export interface PeerView {
+  id: number;
+  alive: boolean;
+  /** Ticks since anything was heard from the peer (null: never, since this process started). */
+  lastHeardTicksAgo: number | null;
+  matchIndex: number | null;
+  caughtUp: boolean | null;
+}
+
+type ElectionPhase =
+  /** Sent ELECTION to the higher ids, waiting for an OK. */
+  | { kind: 'electing'; deadline: number; reason: string }
+  /** A higher id answered OK; waiting for it to announce itself. */
+  | { kind: 'awaiting'; deadline: number; reason: string }
+  /** Announced COORDINATOR for `epoch`, collecting promises (each with the promiser's log end). */
+  | {
+      kind: 'collecting';
+      epoch: number;
+      deadline: number;
+      sentAt: number;
+      promises: Map<number, LogPosition>;
+    }
+  /** A majority promised; fetching the missing suffix of the most up-to-date log from `from`. */
+  | {
+      kind: 'fetching';
+      epoch: number;
+      deadline: number;
+      sentAt: number;
+      from: number;
+      fromIndex: number;
+      knownCommit: number;
+    };
+
+/**
+ * The consensus core of one node: bully election with epochs, VR-style view change, majority
+ * replication with group commit, Lamport time. A pure state machine: no I/O, no timers, no clock,
+ * no Math.random. Time arrives as `tick()`, peer messages as `step()`, client commands as
+ * `propose()`; everything it wants done leaves through `ready()`.
+ *
+ * Limit: the whole log is kept in memory (no snapshots yet).
+ */
+export class ClusterCore<P = unknown> {
+  readonly id: number;
+  readonly peerIds: readonly number[];
+  readonly #peerSet: ReadonlySet<number>;
+  readonly #cfg: Required<Omit<ClusterConfig<P>, 'isPayload' | 'unsafe'>> &
+    Pick<ClusterConfig<P>, 'isPayload' | 'unsafe'>;
+  readonly #clock: LamportClock;
+  readonly #log: ReplicationLog<P>;
+
+  #role: Role = 'slave';
+  #masterId: number | null = null;
+  #epoch: number;
+  #promisedEpoch: number;
+  #promisedTo: number | null;
+  #commitIndex: number;
+  #appliedIndex: number;
+  /** Committed entries up to here have been handed out in a Ready. */
+  #handedOut: number;
+  /** Log prefix known durable (advance() of the Ready that carried it). */
+  #stableIndex: number;
+  #hardDirty = false;
+
+  #now = 0;
+  #heardFromMasterAt = 0;
+  #lastHeard = new Map<number, number>();
+  #maxSeenEpoch: number;
+  #phase: ElectionPhase | null = null;
+
+  /** Master only. */
+  #progress = new Map<number, PeerProgress>();
+  #lastBroadcastAt = 0;
+  /** Index of this master's barrier until it commits (the view change is done then). */
+  #barrierIndex: number | null = null;
+
+  /** Slave only: behind the master's commit index. */
+  #catchingUp = false;
+  #caughtUp = false;
+
+  #outbox: PeerMessage<P>[] = [];
+  #events: ClusterEventRecord[] = [];
+
+  constructor(config: ClusterConfig<P>, persisted: PersistedState<P>) {
+    if (config.peerIds.includes(config.id)) throw new Error('peerIds must not contain the node itself');
+    if (config.heartbeatTicks < 1 || config.failureTimeoutTicks <= config.heartbeatTicks)
+      throw new Error('need heartbeatTicks >= 1 and failureTimeoutTicks > heartbeatTicks');
+    this.id = config.id;
+    this.peerIds = [...config.peerIds];
+    this.#peerSet = new Set(config.peerIds);
+    this.#cfg = {
+      maxAppendEntries: 512,
+      random: mulberry32(config.id),
+      ...config,
+    };
+    this.#log = new ReplicationLog(persisted.log);
+    this.#epoch = persisted.epoch;
+    this.#promisedEpoch = Math.max(persisted.promisedEpoch ?? persisted.epoch, persisted.epoch);
+    this.#promisedTo = persisted.promisedTo ?? null;
+    this.#maxSeenEpoch = this.#promisedEpoch;
+    this.#commitIndex = Math.min(persisted.commitIndex ?? 0, this.#log.lastIndex);
+    this.#appliedIndex = Math.min(persisted.appliedIndex ?? 0, this.#commitIndex);
+    this.#handedOut = this.#appliedIndex;
+    this.#stableIndex = this.#log.lastIndex;
+    // Entries carry Lamport times too: the clock must pass them even if `lamport` was saved earlier.
+    this.#clock = new LamportClock(
+      Math.max(persisted.lamport, this.#log.entry(this.#log.lastIndex)?.lamport ?? 0),
+    );
+  }
+
+  // ---- read-only view -------------------------------------------------------------------------
+
+  get role(): Role {
+    return this.#role;
+  }
+  get masterId(): number | null {
+    return this.#masterId;
+  }
+  get epoch(): number {
+    return this.#epoch;
+  }
+  get promisedEpoch(): number {
+    return this.#promisedEpoch;
+  }
+  get commitIndex(): number {
+    return this.#commitIndex;
+  }
+  get appliedIndex(): number {
+    return this.#appliedIndex;
+  }
+  get lastIndex(): number {
+    return this.#log.lastIndex;
+  }
+  get lamport(): number {
+    return this.#clock.time;
+  }
+  /** The master's view change is done once its barrier entry committed. */
+  get serving(): boolean {
+    return this.#role === 'master' && this.#barrierIndex === null;
+  }
+  entry(index: number): Entry<P> | undefined {
+    return this.#log.entry(index);
+  }
+  entries(from = 1, to = this.#log.lastIndex): Entry<P>[] {
+    return this.#log.slice(from, to);
+  }
+
+  peers(): PeerView[] {
+    return this.peerIds.map((id) => {
+      const heard = this.#lastHeard.get(id);
+      const p = this.#role === 'master' ? this.#progress.get(id) : undefined;
+      return {
+        id,
+        alive: heard !== undefined && this.#now - heard < this.#cfg.failureTimeoutTicks,
+        lastHeardTicksAgo: heard === undefined ? null : this.#now - heard,
+        matchIndex: p ? p.match : null,
+        caughtUp: p ? p.match >= this.#commitIndex : null,
+      };
+    });
+  }
+
+  // ---- inputs ---------------------------------------------------------------------------------
+
+  /** One unit of time. The wiring calls it every tick (e.g. every 10 ms). */
+  tick(): void {
+    this.#now++;
+    if (this.#role === 'master') {
+      if (this.#now - this.#lastBroadcastAt >= this.#cfg.heartbeatTicks) this.#broadcastAppend(true);
+      if (!hasActiveQuorum(this.#progress.values(), this.#now, this.#cfg.failureTimeoutTicks)) {
+        this.#stepDown('lost-majority', {});
+      }
+      return;
+    }
+    if (this.#phase) {
+      this.#tickElection(this.#phase);
+      return;
+    }
+    if (this.#now - this.#heardFromMasterAt >= this.#cfg.failureTimeoutTicks) {
+      this.#startElection(this.#masterId === null ? 'no-master' : 'master-silent');
+    }
+  }
+
+  /**
+   * A message from a peer, exactly as it came off the wire. Malformed messages, messages from unknown
+   * ids and messages addressed to someone else are ignored (returns false).
+   */
+  step(raw: unknown): boolean {
+    const m = parsePeerMessage(raw);
+    if (!m || m.to !== this.id || m.from === this.id || !this.#peerSet.has(m.from)) return false;
+    if ((m.type === 'append' || m.type === 'fetch-reply') && !this.#payloadsOk(m.entries)) return false;
+    const msg = m as PeerMessage<P>;
+    this.#clock.witness(msg.lamport);
+    this.#lastHeard.set(msg.from, this.#now);
+    if (msg.epoch > this.#maxSeenEpoch) this.#maxSeenEpoch = msg.epoch;
+    switch (msg.type) {
+      case 'election':
+        this.#onElection(msg.from);
+        break;
+      case 'ok':
+        if (this.#phase?.kind === 'electing' && msg.from > this.id) {
+          this.#phase = {
+            kind: 'awaiting',
+            reason: this.#phase.reason,
+            deadline: deadline(this.#now, this.#cfg.failureTimeoutTicks, this.#cfg.random),
+          };
+        }
+        break;
+      case 'coordinator':
+        this.#onCoordinator(msg.from, msg.epoch);
+        break;
+      case 'promise':
+        if (this.#phase?.kind === 'collecting' && msg.epoch === this.#phase.epoch) {
+          this.#phase.promises.set(msg.from, msg);
+          this.#maybeFinishCollecting();
+        }
+        break;
+      case 'fetch':
+        this.#onFetch(msg.from, msg.epoch, msg.fromIndex);
+        break;
+      case 'fetch-reply':
+        this.#onFetchReply(msg);
+        break;
+      case 'append':
+        this.#onAppend(msg);
+        break;
+      case 'append-ok':
+        this.#onAppendOk(msg.from, msg.epoch, msg.matchIndex);
+        break;
+      case 'append-nack':
+        this.#onAppendNack(msg.from, msg.epoch, msg.rejectedIndex, msg.hintIndex);
+        break;
+      case 'reject':
+        this.#onReject(msg.from, msg.epoch, msg.refused);
+        break;
+    }
+    return true;
+  }
+
+  /**
+   * Appends a client command if this node is the master. It is not sent until `flush()` (group
+   * commit: everything proposed between two flushes travels as one batch). The command is
+   * acknowledged once an entry with this index AND epoch appears in `Ready.committed`; if a different
+   * entry commits at that index, the command was lost with a failover and the client should retry.
+   */
+  propose(payload: P): ProposeResult {
+    if (this.#role !== 'master') return { notMaster: this.#role === 'slave' ? this.#masterId : null };
+    const entry: Entry<P> = {
+      index: this.#log.lastIndex + 1,
+      epoch: this.#epoch,
+      lamport: this.#clock.tick(),
+      kind: 'command',
+      payload,
+    };
+    this.#log.append(entry);
+    return { index: entry.index, epoch: entry.epoch, lamport: entry.lamport };
+  }
+
+  /** Sends what was proposed since the last flush (one message per slave), and new commit indexes. */
+  flush(): void {
+    if (this.#role !== 'master') return;
+    for (const [id, p] of this.#progress) {
+      const hasNew = !p.probing && p.next <= this.#log.lastIndex;
+      if (hasNew || p.sentCommit < this.#commitIndex) this.#sendAppend(id, p);
+    }
+  }
+
+  hasReady(): boolean {
+    return (
+      this.#hardDirty ||
+      this.#outbox.length > 0 ||
+      this.#events.length > 0 ||
+      this.#handedOut < Math.min(this.#commitIndex, this.#log.lastIndex) ||
+      this.#log.slice(this.#stableIndex + 1).length > 0
+    );
+  }
+
+  /** Drains pending output. See `Ready` for what to do with it, in which order. */
+  ready(): Ready<P> {
+    const changes = this.#log.drainChanges();
+    const persist: Ready<P>['persist'] = changes;
+    if (this.#hardDirty) {
+      persist.hardState = {
+        epoch: this.#epoch,
+        promisedEpoch: this.#promisedEpoch,
+        promisedTo: this.#promisedTo,
+        commitIndex: this.#commitIndex,
+        lamport: this.#clock.time,
+      };
+      this.#hardDirty = false;
+    }
+    const commitTo = Math.min(this.#commitIndex, this.#log.lastIndex);
+    const committed = this.#log.slice(this.#handedOut + 1, commitTo);
+    this.#handedOut = Math.max(this.#handedOut, commitTo);
+    const rd: Ready<P> = { persist, messages: this.#outbox, committed, events: this.#events };
+    this.#outbox = [];
+    this.#events = [];
+    return rd;
+  }
+
+  /** The Ready was persisted, sent and applied. */
+  advance(rd: Ready<P>): void {
+    const last = rd.persist.append.at(-1);
+    // Identity check: if the log was truncated since ready(), that write no longer proves anything.
+    if (last && this.#log.entry(last.index) === last) {
+      this.#stableIndex = Math.max(this.#stableIndex, last.index);
+    }
+    const applied = rd.committed.at(-1);
+    if (applied) this.#appliedIndex = Math.max(this.#appliedIndex, applied.index);
+    if (this.#role === 'master') this.#maybeCommit();
+  }
+
+  // ---- election -------------------------------------------------------------------------------
+
+  #tickElection(phase: ElectionPhase): void {
+    if (
+      (phase.kind === 'collecting' || phase.kind === 'fetching') &&
+      this.#now - phase.sentAt >= this.#cfg.heartbeatTicks
+    ) {
+      // Retransmit: the network may have lost the first attempt.
+      phase.sentAt = this.#now;
+      if (phase.kind === 'collecting') {
+        for (const id of this.peerIds) {
+          if (!phase.promises.has(id)) this.#send(id, { type: 'coordinator', epoch: phase.epoch });
+        }
+      } else {
+        this.#send(phase.from, { type: 'fetch', epoch: phase.epoch, fromIndex: phase.fromIndex });
+      }
+    }
+    if (this.#now < phase.deadline) return;
+    switch (phase.kind) {
+      case 'electing':
+        this.#becomeCandidate();
+        break;
+      case 'awaiting':
+        this.#startElection('no-coordinator');
+        break;
+      default:
+        this.#startElection('view-change-timeout');
+    }
+  }
+
+  #startElection(reason: string): void {
+    this.#role = 'candidate';
+    if (reason !== 'takeover') this.#masterId = null;
+    const higher = this.peerIds.filter((id) => id > this.id);
+    this.#emit('election-started', { reason, higher });
+    if (higher.length === 0) {
+      this.#becomeCandidate();
+      return;
+    }
+    for (const id of higher) this.#send(id, { type: 'election', epoch: this.#promisedEpoch });
+    this.#phase = {
+      kind: 'electing',
+      reason,
+      deadline: deadline(this.#now, this.#cfg.electionTimeoutTicks, this.#cfg.random),
+    };
+  }
+
+  #becomeCandidate(): void {
+    const epoch = Math.max(this.#promisedEpoch, this.#maxSeenEpoch, this.#epoch) + 1;
+    // Promise ourselves first, persisted with the COORDINATOR messages of this Ready: one vote per epoch.
+    this.#promisedEpoch = epoch;
+    this.#promisedTo = this.id;
+    this.#maxSeenEpoch = epoch;
+    this.#hardDirty = true;
+    this.#role = 'candidate';
+    this.#masterId = null;
+    this.#phase = {
+      kind: 'collecting',
+      epoch,
+      sentAt: this.#now,
+      deadline: deadline(this.#now, this.#cfg.failureTimeoutTicks, this.#cfg.random),
+      promises: new Map([[this.id, this.#position()]]),
+    };
+    this.#emit('became-candidate', { candidateEpoch: epoch });
+    for (const id of this.peerIds) this.#send(id, { type: 'coordinator', epoch });
+    this.#maybeFinishCollecting();
+  }
+
+  #position(): LogPosition {
+    return { lastEpoch: this.#log.lastEpoch, lastIndex: this.#log.lastIndex, commitIndex: this.#commitIndex };
+  }
+
+  #onElection(from: number): void {
+    if (from > this.id) return; // bully: only lower ids ask us
+    this.#send(from, { type: 'ok', epoch: this.#promisedEpoch });
+    if (this.#role === 'master') {
+      const p = this.#progress.get(from);
+      if (p) this.#sendAppend(from, p); // it lost us; show we are here
+    } else if (
+      this.#role === 'slave' &&
+      (this.#masterId === null || this.#now - this.#heardFromMasterAt >= this.#cfg.failureTimeoutTicks)
+    ) {
+      this.#startElection('peer-election');
+    }
+    // A slave with a live master does not disrupt it: the master will reach the asker, or not.
+  }
+
+  #onCoordinator(from: number, epoch: number): void {
+    if (epoch < this.#promisedEpoch || (epoch === this.#promisedEpoch && this.#promisedTo !== from)) {
+      this.#send(from, { type: 'reject', epoch: this.#promisedEpoch, refused: 'coordinator' });
+      return;
+    }
+    if (epoch > this.#promisedEpoch) {
+      this.#promisedEpoch = epoch;
+      this.#promisedTo = from;
+      this.#hardDirty = true;
+    }
+    if (this.#role === 'master') this.#stepDown('fenced', { by: from, newEpoch: epoch });
+    this.#role = 'slave';
+    this.#phase = null;
+    this.#masterId = null;
+    // Give the candidate a full failure timeout to finish its view change before suspecting it.
+    this.#heardFromMasterAt = this.#now;
+    this.#send(from, { type: 'promise', epoch, ...this.#position() });
+  }
+
+  #maybeFinishCollecting(): void {
+    const phase = this.#phase;
+    if (phase?.kind !== 'collecting') return;
+    if (phase.promises.size < majority(this.peerIds.length + 1)) return;
+    let knownCommit = this.#commitIndex;
+    for (const pos of phase.promises.values()) knownCommit = Math.max(knownCommit, pos.commitIndex);
+    const best = this.#cfg.unsafe?.skipLogAdoption ? this.id : mostUpToDate(phase.promises, this.id);
+    const bestPos = phase.promises.get(best);
+    const mine = this.#position();
+    if (!bestPos || (bestPos.lastEpoch === mine.lastEpoch && bestPos.lastIndex === mine.lastIndex)) {
+      // Same last (epoch, index) means the same log (log matching): nothing to fetch.
+      this.#becomeMaster(phase.epoch, Math.min(knownCommit, this.#log.lastIndex), this.id);
+      return;
+    }
+    // Everything up to our commit index is committed, hence identical in the best log.
+    const fromIndex = this.#commitIndex + 1;
+    this.#phase = {
+      kind: 'fetching',
+      epoch: phase.epoch,
+      sentAt: this.#now,
+      deadline: deadline(this.#now, this.#cfg.failureTimeoutTicks, this.#cfg.random),
+      from: best,
+      fromIndex,
+      knownCommit,
+    };
+    this.#send(best, { type: 'fetch', epoch: phase.epoch, fromIndex });
+  }
+
+  #onFetch(from: number, epoch: number, fromIndex: number): void {
+    if (epoch < this.#promisedEpoch) {
+      this.#send(from, { type: 'reject', epoch: this.#promisedEpoch, refused: 'fetch' });
+      return;
+    }
+    // Only the candidate we promised: our log is frozen for it (older masters are refused).
+    if (epoch !== this.#promisedEpoch || this.#promisedTo !== from) return;
+    this.#send(from, {
+      type: 'fetch-reply',
+      epoch,
+      fromIndex,
+      entries: this.#log.slice(fromIndex),
+      commitIndex: this.#commitIndex,
+    });
+  }
+
+  #onFetchReply(m: FetchReplyMessage<P>): void {
+    const phase = this.#phase;
+    if (
+      phase?.kind !== 'fetching' ||
+      m.epoch !== phase.epoch ||
+      m.from !== phase.from ||
+      m.fromIndex !== phase.fromIndex
+    ) {
+      return;
+    }
+    // Make our log exactly the best one: keep the agreeing prefix, replace the rest.
+    let i = m.fromIndex;
+    for (const e of m.entries) {
+      if (this.#log.epochAt(e.index) !== e.epoch) {
+        this.#truncate(e.index);
+        this.#log.append(e);
+      }
+      this.#clock.witness(e.lamport);
+      i = e.index + 1;
+    }
+    this.#truncate(i);
+    const knownCommit = Math.max(phase.knownCommit, m.commitIndex);
+    this.#becomeMaster(phase.epoch, Math.min(knownCommit, this.#log.lastIndex), m.from);
+  }
+
+  #becomeMaster(epoch: number, knownCommit: number, adoptedFrom: number): void {
+    this.#phase = null;
+    this.#role = 'master';
+    this.#masterId = this.id;
+    this.#epoch = epoch;
+    this.#hardDirty = true;
+    this.#catchingUp = false;
+    this.#advanceCommit(knownCommit);
+    // The barrier's Lamport time is above every adopted entry: the clock witnessed them all.
+    const barrier: Entry<P> = {
+      index: this.#log.lastIndex + 1,
+      epoch,
+      lamport: this.#clock.tick(),
+      kind: 'barrier',
+    };
+    this.#log.append(barrier);
+    this.#barrierIndex = barrier.index;
+    this.#progress = new Map(this.peerIds.map((id) => [id, freshProgress(barrier.index, this.#now)]));
+    this.#emit('became-master', { adoptedFrom, lastIndex: barrier.index, commitIndex: this.#commitIndex });
+    this.#broadcastAppend(true);
+  }
+
+  #stepDown(reason: string, detail: Record<string, unknown>): void {
+    this.#role = 'slave';
+    this.#masterId = null;
+    this.#progress = new Map();
+    this.#barrierIndex = null;
+    this.#heardFromMasterAt = this.#now;
+    this.#emit('stepped-down', { reason, ...detail });
+  }
+
+  #onReject(from: number, epoch: number, refused: string): void {
+    if (this.#role === 'master' && epoch > this.#epoch) {
+      this.#stepDown('fenced', { by: from, newEpoch: epoch, refused });
+    } else if (
+      this.#role === 'candidate' &&
+      (this.#phase?.kind === 'collecting' || this.#phase?.kind === 'fetching') &&
+      epoch >= this.#phase.epoch
+    ) {
+      // Someone is ahead: stand back; the next attempt will pick an epoch above maxSeenEpoch.
+      this.#phase = null;
+      this.#role = 'slave';
+      this.#heardFromMasterAt = this.#now;
+    }
+  }
+
+  // ---- replication: master side ---------------------------------------------------------------
+
+  #broadcastAppend(heartbeat: boolean): void {
+    for (const [id, p] of this.#progress) {
+      if (heartbeat || !p.probing) this.#sendAppend(id, p);
+    }
+    if (heartbeat) this.#lastBroadcastAt = this.#now;
+  }
+
+  #sendAppend(to: number, p: PeerProgress): void {
+    const from = p.next;
+    const upTo = Math.min(this.#log.lastIndex, from + this.#cfg.maxAppendEntries - 1);
+    const entries = this.#log.slice(from, upTo);
+    const prevIndex = from - 1;
+    this.#send(to, {
+      type: 'append',
+      epoch: this.#epoch,
+      prevIndex,
+      prevEpoch: this.#log.epochAt(prevIndex) ?? 0,
+      entries,
+      commitIndex: this.#commitIndex,
+    });
+    p.sentCommit = this.#commitIndex;
+    if (!p.probing) p.next = upTo + 1;
+  }
+
+  #onAppendOk(from: number, epoch: number, matchIndex: number): void {
+    const p = this.#progress.get(from);
+    if (this.#role !== 'master' || epoch !== this.#epoch || !p) return;
+    p.lastAckAt = this.#now;
+    if (matchIndex > p.match) p.match = matchIndex;
+    if (p.next <= p.match) p.next = p.match + 1;
+    p.probing = false;
+    this.#maybeCommit();
+    if (p.next <= this.#log.lastIndex) this.#sendAppend(from, p);
+  }
+
+  #onAppendNack(from: number, epoch: number, rejectedIndex: number, hintIndex: number): void {
+    const p = this.#progress.get(from);
+    if (this.#role !== 'master' || epoch !== this.#epoch || !p) return;
+    p.lastAckAt = this.#now;
+    // Stale answers (reordered or duplicated) must not move `next` backwards needlessly.
+    if (p.probing ? rejectedIndex !== p.next - 1 : rejectedIndex <= p.match) return;
+    p.next = Math.max(p.match + 1, Math.min(rejectedIndex, hintIndex + 1));
+    p.probing = true;
+    this.#sendAppend(from, p);
+  }
+
+  #maybeCommit(): void {
+    const n = this.#cfg.unsafe?.commitWithoutQuorum
+      ? this.#stableIndex
+      : quorumMatch(this.#stableIndex, this.#progress.values());
+    // Only entries of our own epoch are committed by counting (Raft's rule); older ones ride along.
+    if (n > this.#commitIndex && this.#log.epochAt(n) === this.#epoch) this.#advanceCommit(n);
+  }
+
+  #advanceCommit(index: number): void {
+    if (index <= this.#commitIndex) return;
+    this.#commitIndex = index;
+    this.#hardDirty = true;
+    if (this.#barrierIndex !== null && index >= this.#barrierIndex) {
+      this.#barrierIndex = null;
+      this.#emit('view-change-done', { commitIndex: index });
+    }
+  }
+
+  // ---- replication: slave side ----------------------------------------------------------------
+
+  #onAppend(m: AppendMessage<P>): void {
+    if (m.epoch < this.#promisedEpoch) {
+      this.#send(m.from, { type: 'reject', epoch: this.#promisedEpoch, refused: 'append' });
+      return;
+    }
+    if (m.epoch > this.#promisedEpoch) {
+      this.#promisedEpoch = m.epoch;
+      this.#promisedTo = m.from;
+      this.#hardDirty = true;
+    }
+    if (this.#epoch !== m.epoch) {
+      this.#epoch = m.epoch;
+      this.#hardDirty = true;
+    }
+    if (this.#role === 'master') this.#stepDown('fenced', { by: m.from, newEpoch: m.epoch });
+    this.#follow(m.from);
+
+    if (m.prevIndex > this.#log.lastIndex || this.#log.epochAt(m.prevIndex) !== m.prevEpoch) {
+      const hint =
+        m.prevIndex > this.#log.lastIndex
+          ? this.#log.lastIndex
+          : this.#log.lastIndexAtOrBelowEpoch(m.prevIndex - 1, m.prevEpoch);
+      this.#send(m.from, {
+        type: 'append-nack',
+        epoch: m.epoch,
+        rejectedIndex: m.prevIndex,
+        hintIndex: Math.max(hint, Math.min(this.#commitIndex, m.prevIndex - 1)),
+      });
+      if (m.commitIndex > this.#log.lastIndex) this.#setCatchingUp(true, m.commitIndex);
+      return;
+    }
+    for (const e of m.entries) {
+      // Keep what agrees (a duplicate or reordered append must not cut entries off).
+      if (this.#log.epochAt(e.index) === e.epoch) continue;
+      this.#truncate(e.index);
+      this.#log.append(e);
+    }
+    const lastNew = m.prevIndex + m.entries.length;
+    this.#advanceCommit(Math.min(m.commitIndex, lastNew));
+    this.#send(m.from, { type: 'append-ok', epoch: m.epoch, matchIndex: lastNew });
+    this.#setCatchingUp(m.commitIndex > lastNew, m.commitIndex);
+    // Classic bully: a higher id that is back (and has caught up, so the switch is cheap) takes over.
+    if (this.#caughtUp && m.from < this.id && this.#role === 'slave') this.#startElection('takeover');
+  }
+
+  #follow(master: number): void {
+    this.#heardFromMasterAt = this.#now;
+    if (this.#role === 'candidate') {
+      const phase = this.#phase;
+      const takingOver = master < this.id && this.#caughtUp;
+      if (phase && (phase.kind === 'electing' || phase.kind === 'awaiting') && takingOver) {
+        this.#masterId = master; // keep replicating while the takeover runs
+        return;
+      }
+      this.#phase = null;
+      this.#role = 'slave';
+    }
+    if (this.#masterId !== master) {
+      this.#masterId = master;
+      this.#caughtUp = false;
+      this.#emit('became-slave', { masterId: master });
+    }
+  }
+
+  #setCatchingUp(behind: boolean, masterCommit: number): void {
+    this.#caughtUp = !behind;
+    if (behind && !this.#catchingUp) {
+      this.#catchingUp = true;
+      this.#emit('catch-up-started', { lastIndex: this.#log.lastIndex, masterCommit });
+    } else if (!behind && this.#catchingUp) {
+      this.#catchingUp = false;
+      this.#emit('catch-up-finished', { lastIndex: this.#log.lastIndex, masterCommit });
+    }
+  }
+
+  // ---- helpers --------------------------------------------------------------------------------
+
+  #truncate(index: number): void {
+    if (index > this.#log.lastIndex) return;
+    if (index <= this.#commitIndex) {
+      // Fail-stop: cutting a committed entry means the algorithm is broken; never hide it.
+      throw new Error(
+        `node ${this.id}: refusing to truncate committed entry ${index} (commit ${this.#commitIndex})`,
+      );
+    }
+    this.#log.truncateFrom(index);
+    this.#stableIndex = Math.min(this.#stableIndex, index - 1);
+  }
+
+  #payloadsOk(entries: readonly Entry<unknown>[]): boolean {
+    const check = this.#cfg.isPayload;
+    return !check || entries.every((e) => e.kind !== 'command' || check(e.payload));
+  }
+
+  #send(to: number, body: PeerMessageBody<P>): void {
+    this.#outbox.push({ ...body, from: this.id, to, lamport: this.#clock.tick() } as PeerMessage<P>);
+  }
+
+  #emit(type: ClusterEventType, detail: Record<string, unknown>): void {
+    this.#events.push({ type, lamport: this.#clock.tick(), epoch: this.#epoch, tick: this.#now, detail });
+  }
+}
