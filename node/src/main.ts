@@ -57,6 +57,8 @@ export interface NodeOptions {
   bundledCatalog?: (days: number) => CatalogSnapshot | Promise<CatalogSnapshot>;
   /** The master's clock for hold expiry and show starts (tests move it). */
   now?: () => number;
+  /** Per-connection token bucket; the default suits real clients, tests shrink it. */
+  rate?: { burst: number; perSecond: number };
 }
 
 export async function startNode(config: NodeConfig, options: NodeOptions = {}): Promise<RunningNode> {
@@ -131,6 +133,7 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
     },
     onConnections: (delta) => metrics.connections.inc(delta),
     onRateLimited: () => metrics.rateLimited.inc(),
+    ...(options.rate ? { rate: options.rate } : {}),
   });
 
   const app = express();
