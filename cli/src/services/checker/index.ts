@@ -1,0 +1,3 @@
+export * from './check.js';
+export * from './final-state.js';
+export * from './history.js';
