@@ -18,8 +18,12 @@ export class TicketWorkers {
     const filename = fileURLToPath(new URL(`./ticket-worker.${fromSource ? 'ts' : 'js'}`, import.meta.url));
     this.#pool = new Piscina({
       filename,
-      minThreads: 1,
+      // A fixed pool: piscina ends idle threads above minThreads at once by default, and a new
+      // thread that loads tsx and the QR library costs hundreds of milliseconds, which under
+      // load happened on nearly every booking.
+      minThreads: threads,
       maxThreads: threads,
+      idleTimeout: Number.POSITIVE_INFINITY,
       execArgv: fromSource ? ['--import', import.meta.resolve('tsx')] : [],
     });
   }
