@@ -9,6 +9,7 @@ const suites = [
   { name: 'node', cwd: 'node', args: ['ava'] },
   { name: 'cli', cwd: 'cli', args: ['ava'] },
   { name: 'spa', cwd: 'spa', args: ['ava'] },
+  { name: 'spa-browser', cwd: 'spa', args: ['npm', 'run', 'test:browser'] },
 ];
 
 function run(suite) {

@@ -35,8 +35,12 @@ export const listTheaters = () => useClient().call('catalog.theaters', {});
 export const getSeatMap = (showId: string) => useClient().call('seats.map', { showId });
 export const holdSeats = (params: ParamsOf<'seats.hold'>) => useClient().call('seats.hold', params);
 export const releaseHold = (holdId: string) => useClient().call('seats.release', { holdId });
+/**
+ * A confirm keeps trying for longer than other calls: it carries the checkout's idempotency key,
+ * so repeating it through a failover (old master dead, election running) books exactly once.
+ */
 export const confirmBooking = (params: ParamsOf<'bookings.confirm'>) =>
-  useClient().call('bookings.confirm', params);
+  useClient().call('bookings.confirm', params, { retryForMs: 45_000 });
 export const getBooking = (code: string) => useClient().call('bookings.get', { code });
 export const cancelBooking = (code: string) => useClient().call('bookings.cancel', { code });
 export const clusterStatus = () => useClient().call('cluster.status', {}, { timeoutMs: 3_000 });

@@ -86,6 +86,10 @@ export function svgDataUrl(svg: string): string {
   return `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`;
 }
 
+export function generatedPosterSrc(movie: { title: string; genres: string[] }): string {
+  return svgDataUrl(posterSvg(movie.title, movie.genres));
+}
+
 export function posterSrc(movie: { title: string; genres: string[]; posterUrl: string | null }): string {
-  return movie.posterUrl ?? svgDataUrl(posterSvg(movie.title, movie.genres));
+  return movie.posterUrl ?? generatedPosterSrc(movie);
 }

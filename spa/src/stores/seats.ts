@@ -74,7 +74,9 @@ export const useSeatsStore = defineStore('seats', () => {
 
   /** Selected seats that someone else just took leave the selection, with a word why. */
   function dropTaken(): void {
-    if (!map.value || hold.value) return;
+    // While our own hold is in flight, its seats.changed may arrive before its answer: those seats
+    // are ours, not "taken". holdSelected sorts the selection out once the answer is in.
+    if (!map.value || hold.value || busy.value) return;
     const taken = selected.value.filter((id) => findSeat(map.value!, id)?.status !== 'available');
     if (taken.length === 0) return;
     selected.value = selected.value.filter((id) => !taken.includes(id));
@@ -132,6 +134,7 @@ export const useSeatsStore = defineStore('seats', () => {
       return false;
     } finally {
       busy.value = false;
+      if (!hold.value) dropTaken();
     }
   }
 
