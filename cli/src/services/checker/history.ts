@@ -87,6 +87,8 @@ export interface FaultRecord {
   wallTime: string;
   /** Free text, e.g. the partition's sides. */
   detail?: string;
+  /** The node was master when the fault hit it (failover times are measured from these). */
+  wasMaster?: boolean;
 }
 
 export type CompletionRecord = OkRecord | FailRecord | InfoRecord;
@@ -190,6 +192,8 @@ export function recordProblem(v: unknown): string | null {
     if (!isNum(v['time'])) return 'fault.time must be a number (ms since run start)';
     if (!isIso(v['wallTime'])) return 'fault.wallTime must be an ISO-8601 date-time';
     if (v['detail'] !== undefined && !isStr(v['detail'])) return 'fault.detail must be a string';
+    if (v['wasMaster'] !== undefined && typeof v['wasMaster'] !== 'boolean')
+      return 'fault.wasMaster must be a boolean';
     return null;
   }
   if (type !== 'invoke' && type !== 'ok' && type !== 'fail' && type !== 'info')
@@ -331,8 +335,15 @@ export class HistoryRecorder {
     this.#emit({ type: 'info', opId, ...this.#close(opId), error, ...this.#stamp() });
   }
 
-  fault(kind: FaultKind, node: NodeId | null, detail?: string): void {
-    this.#emit({ type: 'fault', kind, node, ...this.#stamp(), ...(detail === undefined ? {} : { detail }) });
+  fault(kind: FaultKind, node: NodeId | null, detail?: string, wasMaster?: boolean): void {
+    this.#emit({
+      type: 'fault',
+      kind,
+      node,
+      ...this.#stamp(),
+      ...(detail === undefined ? {} : { detail }),
+      ...(wasMaster === undefined ? {} : { wasMaster }),
+    });
   }
 
   pending(): OpId[] {
