@@ -32,6 +32,11 @@ export interface ClusterConfig<P = unknown> {
   maxAppendEntries?: number;
   /** Seeded PRNG in [0, 1) for election jitter. Default: mulberry32(id). */
   random?: () => number;
+  /**
+   * The node's Lamport clock, shared with whatever else on the node stamps events, so that one
+   * node has one clock. Default: a private clock.
+   */
+  clock?: LamportClock;
   /** Validates payloads arriving from peers; a message carrying a bad one is ignored. */
   isPayload?: (payload: unknown) => payload is P;
   /**
@@ -121,7 +126,7 @@ export class ClusterCore<P = unknown> {
   readonly id: number;
   readonly peerIds: readonly number[];
   readonly #peerSet: ReadonlySet<number>;
-  readonly #cfg: Required<Omit<ClusterConfig<P>, 'isPayload' | 'unsafe'>> &
+  readonly #cfg: Required<Omit<ClusterConfig<P>, 'isPayload' | 'unsafe' | 'clock'>> &
     Pick<ClusterConfig<P>, 'isPayload' | 'unsafe'>;
   readonly #clock: LamportClock;
   readonly #log: ReplicationLog<P>;
@@ -144,6 +149,8 @@ export class ClusterCore<P = unknown> {
   #lastHeard = new Map<number, number>();
   #maxSeenEpoch: number;
   #phase: ElectionPhase | null = null;
+  /** After an admin step-down: stay out of elections until this tick, so that another node wins. */
+  #quietUntil = 0;
 
   /** Master only. */
   #progress = new Map<number, PeerProgress>();
@@ -180,9 +187,8 @@ export class ClusterCore<P = unknown> {
     this.#handedOut = this.#appliedIndex;
     this.#stableIndex = this.#log.lastIndex;
     // Entries carry Lamport times too: the clock must pass them even if `lamport` was saved earlier.
-    this.#clock = new LamportClock(
-      Math.max(persisted.lamport, this.#log.entry(this.#log.lastIndex)?.lamport ?? 0),
-    );
+    this.#clock = config.clock ?? new LamportClock();
+    this.#clock.witness(Math.max(persisted.lamport, this.#log.entry(this.#log.lastIndex)?.lamport ?? 0));
   }
 
   // ---- read-only view -------------------------------------------------------------------------
@@ -252,7 +258,10 @@ export class ClusterCore<P = unknown> {
       this.#tickElection(this.#phase);
       return;
     }
-    if (this.#now - this.#heardFromMasterAt >= this.#cfg.failureTimeoutTicks) {
+    if (
+      this.#now >= this.#quietUntil &&
+      this.#now - this.#heardFromMasterAt >= this.#cfg.failureTimeoutTicks
+    ) {
       this.#startElection(this.#masterId === null ? 'no-master' : 'master-silent');
     }
   }
@@ -341,13 +350,24 @@ export class ClusterCore<P = unknown> {
     }
   }
 
+  /**
+   * Admin: give up mastership and keep out of elections for `quietTicks` (no candidacy, no OK to
+   * ELECTION, no takeover), so the next node in bully order wins. Afterwards classic bully applies.
+   */
+  stepDown(quietTicks: number): boolean {
+    if (this.#role !== 'master') return false;
+    this.#quietUntil = this.#now + quietTicks;
+    this.#stepDown('admin', { quietTicks });
+    return true;
+  }
+
   hasReady(): boolean {
     return (
       this.#hardDirty ||
       this.#outbox.length > 0 ||
       this.#events.length > 0 ||
       this.#handedOut < Math.min(this.#commitIndex, this.#log.lastIndex) ||
-      this.#log.slice(this.#stableIndex + 1).length > 0
+      this.#log.dirty
     );
   }
 
@@ -459,7 +479,7 @@ export class ClusterCore<P = unknown> {
   }
 
   #onElection(from: number): void {
-    if (from > this.id) return; // bully: only lower ids ask us
+    if (from > this.id || this.#now < this.#quietUntil) return; // bully: only lower ids ask us
     this.#send(from, { type: 'ok', epoch: this.#promisedEpoch });
     if (this.#role === 'master') {
       const p = this.#progress.get(from);
@@ -717,7 +737,9 @@ export class ClusterCore<P = unknown> {
     this.#send(m.from, { type: 'append-ok', epoch: m.epoch, matchIndex: lastNew });
     this.#setCatchingUp(m.commitIndex > lastNew, m.commitIndex);
     // Classic bully: a higher id that is back (and has caught up, so the switch is cheap) takes over.
-    if (this.#caughtUp && m.from < this.id && this.#role === 'slave') this.#startElection('takeover');
+    if (this.#caughtUp && m.from < this.id && this.#role === 'slave' && this.#now >= this.#quietUntil) {
+      this.#startElection('takeover');
+    }
   }
 
   #follow(master: number): void {

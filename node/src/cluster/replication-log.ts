@@ -73,6 +73,11 @@ export class ReplicationLog<P> {
     return i;
   }
 
+  /** Whether anything changed since the last drain. */
+  get dirty(): boolean {
+    return this.#dirtyFrom !== Number.POSITIVE_INFINITY;
+  }
+
   drainChanges(): LogChanges<P> {
     if (this.#dirtyFrom === Number.POSITIVE_INFINITY) return { append: [] };
     const from = this.#dirtyFrom;

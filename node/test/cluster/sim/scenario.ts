@@ -1,0 +1,107 @@
+/**
+ * A hand-driven cluster for scenario tests: the same SimNode and SimNetwork as the random
+ * simulation, but a perfect network and faults placed by the test. Every step is checked by the
+ * same Checker.
+ */
+import type { Entry } from '../../../src/cluster/entry.js';
+import { mulberry32 } from '../../../src/cluster/prng.js';
+import { Checker } from './checker.js';
+import { SimNetwork } from './network.js';
+import { type Payload, SimNode } from './sim-node.js';
+
+export const HEARTBEAT = 2;
+export const FAILURE_TIMEOUT = 10;
+
+export class Scenario {
+  readonly nodes: SimNode[];
+  readonly net: SimNetwork;
+  readonly checker: Checker;
+  now = 0;
+  /** Commands proposed through `propose`, and the outcome once known. */
+  readonly outcomes = new Map<string, 'acked' | 'lost'>();
+  readonly #waiting: { node: number; index: number; epoch: number; id: string }[] = [];
+
+  constructor(size: number, seed = 1) {
+    const ids = Array.from({ length: size }, (_, k) => k + 1);
+    this.net = new SimNetwork(mulberry32(seed), { drop: 0, duplicate: 0, maxDelay: 1 });
+    this.checker = new Checker(size);
+    this.nodes = ids.map(
+      (id) =>
+        new SimNode(
+          id,
+          {
+            id,
+            peerIds: ids.filter((p) => p !== id),
+            heartbeatTicks: HEARTBEAT,
+            failureTimeoutTicks: FAILURE_TIMEOUT,
+            electionTimeoutTicks: 4,
+          },
+          seed,
+        ),
+    );
+  }
+
+  node(id: number): SimNode {
+    return this.nodes[id - 1]!;
+  }
+
+  /** The one running master, if exactly one running node thinks it is master. */
+  master(): SimNode | undefined {
+    const masters = this.nodes.filter((n) => n.state === 'up' && n.core.role === 'master');
+    return masters.length === 1 ? masters[0] : undefined;
+  }
+
+  propose(id: number, commandId: string): boolean {
+    const n = this.node(id);
+    const r = n.core.propose({ id: commandId });
+    if (!('index' in r)) return false;
+    this.#waiting.push({ node: id, index: r.index, epoch: r.epoch, id: commandId });
+    return true;
+  }
+
+  run(ticks: number): void {
+    for (let k = 0; k < ticks; k++) this.#step();
+  }
+
+  /** Runs until `done()` or `limit` ticks; returns whether `done()` became true. */
+  runUntil(done: () => boolean, limit = 20 * FAILURE_TIMEOUT): boolean {
+    for (let k = 0; k < limit; k++) {
+      if (done()) return true;
+      this.#step();
+    }
+    return done();
+  }
+
+  committedLog(): Entry<Payload>[] {
+    return this.checker.committed;
+  }
+
+  #step(): void {
+    this.now++;
+    for (const m of this.net.due(this.now, (to) => {
+      const s = this.node(to).state;
+      return s === 'up' ? 'deliver' : s === 'paused' ? 'hold' : 'lose';
+    })) {
+      this.node(m.to).core.step(m);
+    }
+    for (const n of this.nodes) if (n.state === 'up') n.core.tick();
+    for (const n of this.nodes) {
+      if (n.state !== 'up') continue;
+      n.core.flush();
+      while (n.takeReady()) {
+        const { messages, committed } = n.completeReady();
+        for (const m of messages) this.net.send(this.now, m);
+        this.checker.sawCommitted(n.id, committed);
+        for (let k = this.#waiting.length - 1; k >= 0; k--) {
+          const w = this.#waiting[k]!;
+          const hit = w.node === n.id ? committed.find((e) => e.index === w.index) : undefined;
+          if (!hit) continue;
+          this.#waiting.splice(k, 1);
+          const ours = hit.epoch === w.epoch && hit.kind === 'command' && hit.payload.id === w.id;
+          this.outcomes.set(w.id, ours ? 'acked' : 'lost');
+        }
+      }
+    }
+    this.checker.afterStep(this.nodes);
+  }
+}

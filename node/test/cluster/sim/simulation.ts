@@ -1,0 +1,278 @@
+/**
+ * One seeded simulation run: a cluster of real ClusterCores on the in-memory network, a client
+ * proposing commands, and a random fault schedule (crash/restart, pause/resume, partitions,
+ * lossy/duplicating/reordering links). Invariants are checked after every step; at the end the
+ * faults stop and the cluster must converge with every acknowledged command in place.
+ *
+ * Everything is a pure function of the seed, so `runSeed(seed)` replays a failure exactly.
+ */
+import type { ClusterConfig } from '../../../src/cluster/core.js';
+import { mulberry32, randomInt } from '../../../src/cluster/prng.js';
+import { Checker, InvariantError } from './checker.js';
+import { SimNetwork } from './network.js';
+import { type Payload, SimNode } from './sim-node.js';
+
+export interface SimOptions {
+  nodes?: number;
+  steps?: number;
+  /** Deliberately broken core variants, to prove the checker notices. */
+  unsafe?: ClusterConfig['unsafe'];
+  /** Record a human-readable trace of faults and roles (for replaying one seed). */
+  trace?: boolean;
+}
+
+export interface SimResult {
+  seed: number;
+  ok: boolean;
+  error?: string;
+  step?: number;
+  committed: number;
+  acked: number;
+  masters: number;
+  trace: string[];
+}
+
+const HEARTBEAT = 2;
+const FAILURE_TIMEOUT = 10;
+const ELECTION_TIMEOUT = 4;
+
+export function runSeed(seed: number, options: SimOptions = {}): SimResult {
+  const random = mulberry32(seed);
+  const size = options.nodes ?? 3 + 2 * randomInt(random, 2); // 3 or 5 nodes
+  const steps = options.steps ?? 400 + randomInt(random, 400);
+  const ids = Array.from({ length: size }, (_, k) => k + 1);
+  const trace: string[] = [];
+  const log = (now: number, text: string) => {
+    if (options.trace) trace.push(`t=${now} ${text}`);
+  };
+  const net = new SimNetwork(random, { drop: 0, duplicate: 0, maxDelay: 1 });
+  const nodes = ids.map(
+    (id) =>
+      new SimNode(
+        id,
+        {
+          id,
+          peerIds: ids.filter((p) => p !== id),
+          heartbeatTicks: HEARTBEAT,
+          failureTimeoutTicks: FAILURE_TIMEOUT,
+          electionTimeoutTicks: ELECTION_TIMEOUT,
+          maxAppendEntries: 1 + randomInt(random, 8),
+          ...(options.unsafe ? { unsafe: options.unsafe } : {}),
+        },
+        seed,
+      ),
+  );
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const checker = new Checker(size);
+  /** Client commands acknowledged to the "client": payload id → index. */
+  const acked = new Map<string, number>();
+  /** Proposed, not yet acknowledged: on which node, at which (index, epoch). */
+  const waiting: { node: number; index: number; epoch: number; id: string }[] = [];
+  let nextCommand = 1;
+  let now = 0;
+  const roles = new Map<number, string>();
+
+  // This run's weather: how lossy the links are and how often faults strike.
+  const weather = {
+    drop: random() < 0.3 ? 0 : random() * 0.2,
+    duplicate: random() * 0.1,
+    maxDelay: 1 + randomInt(random, 4),
+    fault: 0.01 + random() * 0.04,
+    propose: 0.2 + random() * 0.6,
+    /** Chance per step that a node's I/O finishes a Ready (slow disks leave work in flight). */
+    io: 0.5 + random() * 0.5,
+  };
+  net.faults = { drop: weather.drop, duplicate: weather.duplicate, maxDelay: weather.maxDelay };
+
+  const deliver = (messages: readonly { to: number }[]) => {
+    for (const m of messages) net.send(now, m as never);
+  };
+
+  const runIo = (n: SimNode, force: boolean) => {
+    if (n.state !== 'up') return;
+    for (let round = 0; round < 3; round++) {
+      if (!n.inflight && !n.takeReady()) return;
+      if (!force && random() > weather.io) return;
+      const { messages, committed } = n.completeReady();
+      deliver(messages);
+      checker.sawCommitted(n.id, committed);
+      for (let k = waiting.length - 1; k >= 0; k--) {
+        const w = waiting[k]!;
+        if (w.node !== n.id) continue;
+        const hit = committed.find((e) => e.index === w.index);
+        if (!hit) continue;
+        waiting.splice(k, 1);
+        // Acknowledged only if the entry that committed there is ours (same epoch and command).
+        if (hit.epoch === w.epoch && hit.kind === 'command' && hit.payload.id === w.id)
+          acked.set(w.id, w.index);
+      }
+    }
+  };
+
+  const injectFault = () => {
+    const n = nodes[randomInt(random, nodes.length)]!;
+    const crashed = nodes.filter((x) => x.state === 'crashed').length;
+    switch (randomInt(random, 6)) {
+      case 0:
+        if (n.state === 'up' && crashed < size - 1) {
+          n.crash();
+          log(now, `crash ${n.id}`);
+        }
+        break;
+      case 1: {
+        const down = nodes.filter((x) => x.state === 'crashed');
+        const r = down[randomInt(random, Math.max(1, down.length))];
+        if (r) {
+          r.restart();
+          log(now, `restart ${r.id}`);
+        }
+        break;
+      }
+      case 2:
+        if (n.state === 'up') {
+          n.state = 'paused';
+          log(now, `pause ${n.id}`);
+        } else if (n.state === 'paused') {
+          n.state = 'up';
+          log(now, `resume ${n.id}`);
+        }
+        break;
+      case 3: {
+        const shuffled = [...ids].sort(() => random() - 0.5);
+        const cut = 1 + randomInt(random, size - 1);
+        net.partition([shuffled.slice(0, cut), shuffled.slice(cut)]);
+        log(now, `partition ${shuffled.slice(0, cut).join(',')} | ${shuffled.slice(cut).join(',')}`);
+        break;
+      }
+      case 4:
+        net.heal();
+        log(now, 'heal');
+        break;
+      default:
+        for (const x of nodes) if (x.state === 'paused') x.state = 'up';
+        log(now, 'resume all');
+    }
+  };
+
+  const step = (faulty: boolean) => {
+    now++;
+    if (faulty && random() < weather.fault) injectFault();
+    for (const m of net.due(now, (to) => {
+      const s = byId.get(to)!.state;
+      return s === 'up' ? 'deliver' : s === 'paused' ? 'hold' : 'lose';
+    })) {
+      byId.get(m.to)!.core.step(m);
+    }
+    for (const n of nodes) {
+      if (n.state !== 'up') continue;
+      n.core.tick();
+    }
+    if (random() < weather.propose) {
+      const n = nodes[randomInt(random, nodes.length)]!;
+      if (n.state === 'up') {
+        const id = `c${nextCommand}`;
+        const r = n.core.propose({ id });
+        if ('index' in r) {
+          nextCommand++;
+          waiting.push({ node: n.id, index: r.index, epoch: r.epoch, id });
+        }
+      }
+    }
+    for (const n of nodes) {
+      if (n.state !== 'up') continue;
+      if (random() < 0.7) n.core.flush();
+      runIo(n, !faulty);
+    }
+    // A crashed or restarted node forgets what it was waiting for: its client got an error.
+    for (let k = waiting.length - 1; k >= 0; k--) {
+      if (byId.get(waiting[k]!.node)!.state === 'crashed') waiting.splice(k, 1);
+    }
+    checker.afterStep(nodes);
+    for (const n of nodes) {
+      const r = n.state === 'crashed' ? 'down' : `${n.core.role}@${n.core.epoch}`;
+      if (roles.get(n.id) !== r) {
+        roles.set(n.id, r);
+        log(now, `node ${n.id} ${r} commit=${n.core.commitIndex} last=${n.core.lastIndex}`);
+      }
+    }
+  };
+
+  const result = (ok: boolean, error?: string): SimResult => ({
+    seed,
+    ok,
+    ...(error ? { error, step: now } : {}),
+    committed: checker.committed.length,
+    acked: acked.size,
+    masters: nodes.filter((n) => n.core.role === 'master' && n.state !== 'crashed').length,
+    trace,
+  });
+
+  try {
+    for (let s = 0; s < steps; s++) step(true);
+
+    // Calm: heal, resume, restart, clean links. Live connected nodes must converge.
+    net.heal();
+    net.faults = { drop: 0, duplicate: 0, maxDelay: 1 };
+    for (const n of nodes) {
+      if (n.state === 'crashed') n.restart();
+      n.state = 'up';
+    }
+    log(now, 'calm');
+    const limit = now + 30 * FAILURE_TIMEOUT;
+    let converged = false;
+    while (now < limit) {
+      step(false);
+      const master = nodes.find((n) => n.core.serving);
+      if (!master || waiting.length > 0) continue;
+      const target = master.core.lastIndex;
+      if (
+        nodes.every(
+          (n) =>
+            n.core.role === (n === master ? 'master' : 'slave') &&
+            n.core.commitIndex === target &&
+            n.core.appliedIndex === target &&
+            n.core.lastIndex === target,
+        )
+      ) {
+        converged = true;
+        break;
+      }
+    }
+    if (!converged) {
+      const state = nodes
+        .map((n) => `${n.id}:${n.core.role}@${n.core.epoch} c${n.core.commitIndex} l${n.core.lastIndex}`)
+        .join(' ');
+      throw new InvariantError(`did not converge after the faults stopped: ${state}`);
+    }
+    // Classic bully: once everyone is back, the highest id is master.
+    const master = nodes.find((n) => n.core.role === 'master')!;
+    if (master.id !== size)
+      throw new InvariantError(`node ${master.id} is master, not the highest id ${size}`);
+    // Every acknowledged command is in the final log, exactly where it was acknowledged.
+    const finalLog = master.core.entries();
+    for (const [id, index] of acked) {
+      const e = finalLog[index - 1];
+      if (e?.kind !== 'command' || e.payload.id !== id) {
+        throw new InvariantError(`acknowledged ${id} at ${index} is lost`);
+      }
+    }
+    const seen = new Set<string>();
+    for (const e of finalLog) {
+      if (e.kind !== 'command') continue;
+      if (seen.has(e.payload.id)) throw new InvariantError(`${e.payload.id} committed twice`);
+      seen.add(e.payload.id);
+    }
+    // Every node applied exactly the committed log.
+    for (const n of nodes) {
+      if (n.disk.applied.length !== finalLog.length) {
+        throw new InvariantError(`node ${n.id} applied ${n.disk.applied.length} of ${finalLog.length}`);
+      }
+    }
+    return result(true);
+  } catch (error) {
+    if (error instanceof InvariantError) return result(false, error.message);
+    return result(false, `crashed: ${(error as Error).stack ?? error}`);
+  }
+}
+
+export type { Payload };
