@@ -41,7 +41,9 @@ export function seatPairs(shows: readonly ShowSeats[], seed: number, size = 2): 
 /** Deals the pairs round-robin: client c gets pairs c, c + clients, ... (disjoint slices). */
 export function deal<T>(items: readonly T[], clients: number): T[][] {
   const hands: T[][] = Array.from({ length: clients }, () => []);
-  items.forEach((item, i) => hands[i % clients]!.push(item));
+  items.forEach((item, i) => {
+    hands[i % clients]!.push(item);
+  });
   return hands;
 }
 
