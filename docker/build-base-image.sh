@@ -19,6 +19,29 @@ SCRIPT_PATH="$(readlink -f "${BASH_SOURCE[0]}")"
 log() { printf '[base-image] %s\n' "$*" >&2; }
 die() { printf '[base-image] error: %s\n' "$*" >&2; exit 1; }
 
+# run_logged LOG CMD...: runs CMD with its output in LOG and, every few seconds, shows the latest
+# line of LOG (debootstrap and apt are quiet for minutes otherwise). On failure: the log's tail.
+run_logged() {
+  local logfile="$1" pid last="" line status
+  shift
+  "$@" >"$logfile" 2>&1 &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 5
+    line="$(tail -n 1 "$logfile" 2>/dev/null | cut -c1-100 || true)"
+    if [[ -n "$line" && "$line" != "$last" ]]; then
+      log "  $((SECONDS - START))s: $line"
+      last="$line"
+    fi
+  done
+  status=0
+  wait "$pid" || status=$?
+  if [[ $status -ne 0 ]]; then
+    tail -n 30 "$logfile" >&2
+    return "$status"
+  fi
+}
+
 NODE_BIN="${BOOKING_NODE_BIN:-$(command -v node || true)}"
 [[ -n "$NODE_BIN" && -x "$NODE_BIN" ]] || die "no node binary found (install Node.js 20+ or set BOOKING_NODE_BIN)"
 NODE_BIN="$(readlink -f "$NODE_BIN")"
@@ -41,7 +64,7 @@ command -v docker >/dev/null || die "docker CLI missing: apt-get install -y dock
 docker info >/dev/null 2>&1 || die "the Docker engine does not answer (start dockerd first)"
 
 if [[ $FORCE -eq 0 ]] && docker image inspect "$IMAGE" >/dev/null 2>&1; then
-  log "$IMAGE already exists, nothing to do"
+  log "$IMAGE already exists, nothing to do (--force rebuilds it)"
   echo "$IMAGE"
   exit 0
 fi
@@ -94,10 +117,8 @@ trap cleanup EXIT
 START=$SECONDS
 log "building $IMAGE (Debian $SUITE from $MIRROR, Node.js $NODE_VERSION from $NODE_BIN)"
 log "debootstrap --variant=minbase $SUITE (a few minutes)"
-debootstrap --variant=minbase --arch="$ARCH" "$SUITE" "$ROOTFS" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 || {
-  tail -n 30 "$WORK/debootstrap.log" >&2
+run_logged "$WORK/debootstrap.log" debootstrap --variant=minbase --arch="$ARCH" "$SUITE" "$ROOTFS" "$MIRROR" ||
   die "debootstrap failed"
-}
 log "debootstrap done after $((SECONDS - START))s"
 
 # Daemons must not start inside the build chroot; the container entrypoints start them.
@@ -123,11 +144,9 @@ mount -t proc proc "$ROOTFS/proc"
 mount --bind /dev "$ROOTFS/dev"
 
 log "apt-get install ${PACKAGES[*]}"
-chroot "$ROOTFS" env DEBIAN_FRONTEND=noninteractive LC_ALL=C bash -c \
-  "apt-get update -qq && apt-get install -y -qq ${PACKAGES[*]}" >"$WORK/apt.log" 2>&1 || {
-  tail -n 30 "$WORK/apt.log" >&2
+run_logged "$WORK/apt.log" chroot "$ROOTFS" env DEBIAN_FRONTEND=noninteractive LC_ALL=C bash -c \
+  "apt-get update && apt-get install -y ${PACKAGES[*]}" ||
   die "apt-get install in the chroot failed"
-}
 log "packages installed after $((SECONDS - START))s"
 
 umount "$ROOTFS/dev" "$ROOTFS/proc"
@@ -150,5 +169,7 @@ tar --numeric-owner -C "$ROOTFS" -c . | docker import \
   --change "LABEL booking.base=$TAG booking.node-version=$NODE_VERSION" \
   --change 'CMD ["/bin/bash"]' \
   - "$IMAGE" >/dev/null
+# A stable alias for people typing commands by hand; tools use the content-addressed tag.
+docker tag "$IMAGE" "booking-base:$SUITE"
 log "built $IMAGE in $((SECONDS - START))s ($(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{printf "%d MB", $1/1e6}'))"
 echo "$IMAGE"
