@@ -6,7 +6,7 @@
 import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ClusterState } from './drivers/driver.js';
-import { CliError } from './errors.js';
+import { CliError, exitCodes } from './errors.js';
 import { stateDir, stateRoot } from './paths.js';
 
 /** Cluster names become database names (`booking_<name>_n1`) and folder names: keep them plain. */
@@ -17,6 +17,7 @@ export function validateClusterName(name: string): string {
     throw new CliError(
       `invalid cluster name "${name}"`,
       'use 1-40 lowercase letters, digits or underscores (it becomes part of the database names)',
+      exitCodes.usage,
     );
   }
   return name;
@@ -43,7 +44,11 @@ export async function readState(name: string): Promise<ClusterState | null> {
 export async function loadState(name: string): Promise<ClusterState> {
   const state = await readState(validateClusterName(name));
   if (!state) {
-    throw new CliError(`no cluster named "${name}"`, `start it with: booking cluster start --name ${name}`);
+    throw new CliError(
+      `no cluster named "${name}"`,
+      `start it with: booking cluster start --name ${name}`,
+      exitCodes.notFound,
+    );
   }
   return state;
 }

@@ -24,7 +24,10 @@ export interface ClusterSpec {
 
 export interface NodeState {
   id: number;
-  /** How the CLI on the host reaches this node's /rpc directly (through Nginx's /nodes/<id>/rpc route). */
+  /**
+   * How the CLI on the host reaches this node's /rpc directly: local, the node's own port
+   * (ws://127.0.0.1:<port>/rpc); docker, Nginx's /nodes/<id>/rpc route on the published port.
+   */
   rpcUrl: string;
   /** local: the child's pid; docker: the container id. */
   pid?: number;
@@ -43,6 +46,8 @@ export interface ClusterState {
   secret: string;
   adminToken: string;
   startedAt: string;
+  /** Set by `cluster stop` (without --purge): the state and secrets stay so a restart reuses them. */
+  stoppedAt?: string;
   nodes: NodeState[];
   nginx: { pid?: number; containerId?: string; configFile?: string; port: number };
   /** Docker driver: the network and MySQL containers it made. */
@@ -67,7 +72,10 @@ export interface ClusterDriver {
   nodeRunning(state: ClusterState, nodeId: number): Promise<'running' | 'paused' | 'stopped'>;
   /** Stops everything. With purge: drops databases / volumes and the state folder. */
   stop(state: ClusterState, opts: { purge: boolean }, progress: Progress): Promise<void>;
-  /** Node log lines (one node or all, prefixed), following if asked. */
+  /**
+   * Node log lines, one node or all, each prefixed `n<id> | ` followed by the raw line (the
+   * CLI parses that prefix to pretty-print or emit JSON); following if asked until signal aborts.
+   */
   logs(
     state: ClusterState,
     opts: { nodeId?: number; follow: boolean; signal?: AbortSignal },

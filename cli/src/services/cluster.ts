@@ -1,0 +1,357 @@
+/**
+ * What the `cluster` and `catalog` commands do, independent of how it is shown: load the state,
+ * pick the driver, act, wait for the cluster to settle, and return the design's result shapes.
+ */
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { ClusterEvent, ImportReport } from '@booking/node/protocol';
+import type { ClusterDriver, ClusterSpec, ClusterState, Progress } from './drivers/driver.js';
+import { getDriver } from './drivers/index.js';
+import { CliError, exitCodes } from './errors.js';
+import {
+  type AgreedMaster,
+  agreedMaster,
+  majority,
+  mergeEvents,
+  type NodeObservation,
+  observeCluster,
+  pollUntil,
+  type StatusView,
+  toStatusView,
+} from './observe.js';
+import { waitFor } from './ports.js';
+import { callOnce, RpcError, withRpc } from './rpc-client.js';
+import { loadState, readState, saveState, validateClusterName } from './state.js';
+
+export const ELECTION_TIMEOUT_MS = 60_000;
+export const FAILOVER_TIMEOUT_MS = 30_000;
+export const CATCH_UP_TIMEOUT_MS = 60_000;
+
+export type Warn = (message: string) => void;
+
+async function anyProcessRunning(state: ClusterState, driver: ClusterDriver): Promise<boolean> {
+  const states = await Promise.all(state.nodes.map((n) => driver.nodeRunning(state, n.id)));
+  return states.some((s) => s !== 'stopped');
+}
+
+/** A running cluster's state and driver, or a clear error if it does not exist or is stopped. */
+export async function openCluster(name: string): Promise<{ state: ClusterState; driver: ClusterDriver }> {
+  const state = await loadState(name);
+  const driver = await getDriver(state.driver);
+  if (state.stoppedAt && !(await anyProcessRunning(state, driver))) {
+    throw new CliError(
+      `cluster "${name}" is stopped`,
+      `start it with: booking cluster start --name ${name}${state.driver === 'docker' ? ' --driver docker' : ''}`,
+      exitCodes.notFound,
+    );
+  }
+  return { state, driver };
+}
+
+function secret(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+export async function clusterStatus(name: string): Promise<StatusView> {
+  const { state, driver } = await openCluster(name);
+  return toStatusView(state, await observeCluster(state, driver));
+}
+
+/** Waits for a master that every node agrees on (after start: all nodes have joined). */
+async function waitForElection(
+  state: ClusterState,
+  driver: ClusterDriver,
+  progress: Progress,
+  timeoutMs: number,
+): Promise<AgreedMaster> {
+  const total = state.nodes.length;
+  const found = await pollUntil(state, driver, (obs) => agreedMaster(obs, total), {
+    timeoutMs,
+    intervalMs: 100,
+    onPoll: (obs) => {
+      const answering = obs.filter((o) => o.status).length;
+      const claims = obs.filter((o) => o.status?.role === 'master').map((o) => `n${o.id}`);
+      progress(
+        'Waiting for a master to be elected',
+        `${answering}/${total} nodes answer${claims.length ? `, ${claims.join(', ')} claim${claims.length === 1 ? 's' : ''} master` : ''}`,
+      );
+    },
+  });
+  if (!found) {
+    throw new CliError(
+      `no master that all ${total} nodes agree on after ${timeoutMs / 1000} s`,
+      `the nodes are still running: see booking cluster status --name ${state.name} and booking cluster logs --name ${state.name}; stop them with booking cluster stop --name ${state.name}`,
+      exitCodes.timeout,
+    );
+  }
+  return found;
+}
+
+async function waitForNginx(state: ClusterState, timeoutMs: number): Promise<void> {
+  const url = `http://127.0.0.1:${state.nginx.port}/healthz`;
+  try {
+    await waitFor(
+      `nginx at ${url}`,
+      async () => {
+        try {
+          const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+          return response.ok;
+        } catch {
+          return false;
+        }
+      },
+      { timeoutMs, intervalMs: 100 },
+    );
+  } catch {
+    throw new CliError(
+      `nginx does not answer ${url}`,
+      `see ${state.nginx.configFile ? `${state.nginx.configFile.replace(/nginx\.conf$/, 'error.log')}` : 'the nginx logs'}`,
+      exitCodes.timeout,
+    );
+  }
+}
+
+export interface StartOptions {
+  electionTimeoutMs?: number;
+}
+
+export async function startCluster(
+  spec: ClusterSpec,
+  progress: Progress,
+  opts: StartOptions = {},
+): Promise<StatusView> {
+  validateClusterName(spec.name);
+  const previous = await readState(spec.name);
+  let secrets = { secret: secret(), adminToken: secret() };
+  if (previous) {
+    const previousDriver = await getDriver(previous.driver);
+    if (await anyProcessRunning(previous, previousDriver)) {
+      throw new CliError(
+        `cluster "${spec.name}" is already running at ${previous.url} (${previous.driver} driver)`,
+        `see it with booking cluster status --name ${spec.name}, or stop it first with booking cluster stop --name ${spec.name}`,
+        exitCodes.conflict,
+      );
+    }
+    // Same cluster again: its databases hold tickets signed with a key derived from this secret.
+    secrets = { secret: previous.secret, adminToken: previous.adminToken };
+  }
+  const driver = await getDriver(spec.driver);
+  const state = await driver.start(spec, secrets, progress);
+  delete state.stoppedAt;
+  await saveState(state);
+  await waitForElection(state, driver, progress, opts.electionTimeoutMs ?? ELECTION_TIMEOUT_MS);
+  progress('Waiting for nginx', state.url);
+  await waitForNginx(state, 15_000);
+  return toStatusView(state, await observeCluster(state, driver));
+}
+
+export interface KillResult {
+  killed: number;
+  previousMasterId: number | null;
+  newMasterId: number | null;
+  failoverMs: number | null;
+}
+
+export async function killNode(
+  name: string,
+  target: { master: true } | { nodeId: number },
+  opts: { pause: boolean; wait: boolean; timeoutMs?: number },
+  progress: Progress,
+  warn: Warn,
+): Promise<KillResult> {
+  const { state, driver } = await openCluster(name);
+  const total = state.nodes.length;
+  const before = await observeCluster(state, driver);
+  const master = agreedMaster(before, majority(total));
+  let nodeId: number;
+  if ('master' in target) {
+    if (!master) {
+      throw new CliError(
+        `cluster "${name}" has no master right now`,
+        `wait for the election (booking cluster status --name ${name}), or pick a node with --node`,
+        exitCodes.failed,
+      );
+    }
+    nodeId = master.masterId;
+  } else {
+    nodeId = target.nodeId;
+    if (!state.nodes.some((n) => n.id === nodeId)) {
+      throw new CliError(
+        `cluster "${name}" has no node ${nodeId}`,
+        `its nodes are ${state.nodes.map((n) => n.id).join(', ')}`,
+        exitCodes.notFound,
+      );
+    }
+  }
+  const running = before.find((o) => o.id === nodeId)?.process;
+  if (running === 'stopped' || (running === 'paused' && opts.pause)) {
+    throw new CliError(
+      `node ${nodeId} is already ${running === 'paused' ? 'paused' : 'down'}`,
+      `bring it back with booking cluster revive --name ${name} --node ${nodeId}`,
+      exitCodes.conflict,
+    );
+  }
+  const previousMasterId = master?.masterId ?? null;
+  progress(`${opts.pause ? 'Pausing' : 'Killing'} node ${nodeId}`, opts.pause ? 'SIGSTOP' : 'SIGKILL');
+  const killedAt = performance.now();
+  await driver.kill(state, nodeId, { pause: opts.pause });
+  const result: KillResult = { killed: nodeId, previousMasterId, newMasterId: null, failoverMs: null };
+  if (!opts.wait) return result;
+
+  const left = before.filter((o) => o.id !== nodeId && o.process === 'running').length;
+  if (left < majority(total)) {
+    warn(
+      `${left} of ${total} nodes are left: no majority, so no master until a node is revived (booking cluster revive --name ${name} --node ${nodeId})`,
+    );
+    return result;
+  }
+  const timeoutMs = opts.timeoutMs ?? FAILOVER_TIMEOUT_MS;
+  if (nodeId !== previousMasterId) {
+    // A slave went away: the master stays; report it once it is confirmed.
+    const still = await pollUntil(state, driver, (obs) => agreedMaster(obs, majority(total)), { timeoutMs });
+    return { ...result, newMasterId: still?.masterId ?? null };
+  }
+  progress('Waiting for a new master', `node ${nodeId} was the master`);
+  const elected = await pollUntil(
+    state,
+    driver,
+    (obs) => {
+      const agreed = agreedMaster(obs, majority(total));
+      return agreed && agreed.masterId !== nodeId ? agreed : null;
+    },
+    { timeoutMs, intervalMs: 20 },
+  );
+  if (!elected) {
+    throw new CliError(
+      `no new master within ${timeoutMs / 1000} s after ${opts.pause ? 'pausing' : 'killing'} node ${nodeId}`,
+      `see booking cluster events --name ${name} and booking cluster logs --name ${name}`,
+      exitCodes.timeout,
+    );
+  }
+  return { ...result, newMasterId: elected.masterId, failoverMs: Math.round(performance.now() - killedAt) };
+}
+
+export async function reviveNode(
+  name: string,
+  nodeId: number,
+  progress: Progress,
+  opts: { timeoutMs?: number } = {},
+): Promise<StatusView> {
+  const { state, driver } = await openCluster(name);
+  if (!state.nodes.some((n) => n.id === nodeId)) {
+    throw new CliError(
+      `cluster "${name}" has no node ${nodeId}`,
+      `its nodes are ${state.nodes.map((n) => n.id).join(', ')}`,
+      exitCodes.notFound,
+    );
+  }
+  if ((await driver.nodeRunning(state, nodeId)) === 'running') {
+    throw new CliError(
+      `node ${nodeId} is already running`,
+      `see booking cluster status --name ${name}`,
+      exitCodes.conflict,
+    );
+  }
+  const next = await driver.revive(state, nodeId, progress);
+  await saveState(next);
+  const total = next.nodes.length;
+  let target: number | null = null;
+  const caughtUp = await pollUntil(
+    next,
+    driver,
+    (obs: NodeObservation[]) => {
+      const agreed = agreedMaster(obs, majority(total));
+      const self = obs.find((o) => o.id === nodeId)?.status;
+      if (!agreed || !self) return null;
+      // The target is fixed the first time we see the master: what was committed when we looked.
+      target ??= agreed.commitIndex;
+      progress(`Waiting for node ${nodeId} to catch up`, `applied ${self.appliedIndex} of ${target}`);
+      return self.masterId === agreed.masterId && self.appliedIndex >= target ? obs : null;
+    },
+    { timeoutMs: opts.timeoutMs ?? CATCH_UP_TIMEOUT_MS, intervalMs: 100 },
+  );
+  if (!caughtUp) {
+    throw new CliError(
+      `node ${nodeId} runs again but has not caught up with the master`,
+      `see booking cluster status --name ${name} and booking cluster logs --name ${name} --node ${nodeId}`,
+      exitCodes.timeout,
+    );
+  }
+  return toStatusView(next, caughtUp);
+}
+
+export async function stopCluster(
+  name: string,
+  opts: { purge: boolean },
+  progress: Progress,
+): Promise<{ stopped: true }> {
+  const state = await loadState(name);
+  const driver = await getDriver(state.driver);
+  await driver.stop(state, opts, progress);
+  if (!opts.purge) await saveState({ ...state, stoppedAt: new Date().toISOString() });
+  return { stopped: true };
+}
+
+export async function clusterEvents(
+  name: string,
+  opts: { sinceLamport?: number } = {},
+): Promise<ClusterEvent[]> {
+  const { state, driver } = await openCluster(name);
+  const observations = await observeCluster(state, driver);
+  const reachable = observations.filter((o) => o.status !== null);
+  if (reachable.length === 0) {
+    throw new CliError(
+      `no node of cluster "${name}" answers`,
+      `see booking cluster status --name ${name}`,
+      exitCodes.failed,
+    );
+  }
+  const params = opts.sinceLamport === undefined ? {} : { sinceLamport: opts.sinceLamport };
+  const perNode = await Promise.all(
+    reachable.map((o) => callOnce(o.rpcUrl, 'cluster.events', params, { timeoutMs: 5000 }).catch(() => [])),
+  );
+  return mergeEvents(perNode);
+}
+
+export interface ImportOptions {
+  source: 'bundled' | 'tmdb';
+  tmdbUrl?: string;
+  tmdbKey?: string;
+  showtimesUrl?: string;
+  days?: number;
+}
+
+export async function importCatalog(
+  name: string,
+  opts: ImportOptions,
+  progress: Progress,
+): Promise<ImportReport> {
+  const { state, driver } = await openCluster(name);
+  const master = agreedMaster(await observeCluster(state, driver), majority(state.nodes.length));
+  if (!master) {
+    throw new CliError(
+      `cluster "${name}" has no master right now`,
+      `wait for the election (booking cluster status --name ${name}) and retry`,
+      exitCodes.failed,
+    );
+  }
+  const url = state.nodes.find((n) => n.id === master.masterId)!.rpcUrl;
+  progress(`Importing the ${opts.source} catalog`, `through master n${master.masterId}`);
+  const params = {
+    source: opts.source,
+    ...(opts.tmdbUrl ? { tmdbUrl: opts.tmdbUrl } : {}),
+    ...(opts.tmdbKey ? { tmdbKey: opts.tmdbKey } : {}),
+    ...(opts.showtimesUrl ? { showtimesUrl: opts.showtimesUrl } : {}),
+    ...(opts.days ? { days: opts.days } : {}),
+  };
+  try {
+    return await withRpc(url, { adminToken: state.adminToken }, (rpc) =>
+      rpc.call('admin.importCatalog', params, 180_000),
+    );
+  } catch (error) {
+    if (error instanceof RpcError) {
+      throw new CliError(`catalog import failed: ${error.message}`, undefined, exitCodes.failed);
+    }
+    throw error;
+  }
+}
