@@ -1,20 +1,121 @@
 #!/usr/bin/env node
-// `npm start`: makes sure MariaDB runs, then starts the product. Until the `booking` CLI can
-// start a whole cluster, this runs one booking node with the default configuration.
+// `npm start`: makes sure MariaDB and nginx are there, starts the cluster with the booking CLI
+// (local driver, three nodes, Nginx on port 8080), prints where it is, and stays in the
+// foreground with a short status line whenever something changes. Ctrl-C stops the cluster.
+//
+// Extra arguments go to `booking cluster start`: `npm start -- --nodes 5 --port 9090`.
+// If the cluster already runs, this attaches to it and Ctrl-C leaves it running.
 import { spawn } from 'node:child_process';
-import { ensureMariaDb } from './ensure-system.mjs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureMariaDb, ensureNginx } from './ensure-system.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const cliBin = path.join(root, 'cli/bin/run.mjs');
+const EXIT_CONFLICT = 4; // services/errors.ts: the cluster already runs (or the port is taken)
+
+const passThrough = process.argv.slice(2);
+function flagValue(names, fallback) {
+  for (let i = 0; i < passThrough.length; i++) {
+    const arg = passThrough[i];
+    for (const name of names) {
+      if (arg === name) return passThrough[i + 1] ?? fallback;
+      if (arg.startsWith(`${name}=`)) return arg.slice(name.length + 1);
+    }
+  }
+  return fallback;
+}
+const name = flagValue(['--name', '-n'], process.env.BOOKING_CLUSTER || 'default');
+
+/** Runs the CLI; `own` puts it in its own process group so a Ctrl-C at the terminal spares it. */
+function booking(args, { own = false, capture = false } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cliBin, ...args], {
+      cwd: root,
+      stdio: capture ? ['ignore', 'pipe', 'ignore'] : 'inherit',
+      detached: own,
+    });
+    let out = '';
+    child.stdout?.on('data', (chunk) => {
+      out += chunk;
+    });
+    child.on('error', () => resolve({ code: 1, out }));
+    child.on('close', (code) => resolve({ code: code ?? 1, out }));
+  });
+}
+
+let stopping = false;
+let attached = false;
+let timer = null;
+
+async function shutdown(code) {
+  if (stopping) return;
+  stopping = true;
+  if (timer) clearTimeout(timer);
+  if (attached) {
+    process.stdout.write(`\nLeaving cluster "${name}" running (it was running before npm start).\n`);
+    process.exit(code);
+  }
+  process.stdout.write(`\nStopping cluster "${name}"...\n`);
+  const stopped = await booking(['cluster', 'stop', '--name', name], { own: true });
+  process.exit(stopped.code === 0 ? code : stopped.code);
+}
 
 try {
   await ensureMariaDb();
+  ensureNginx();
 } catch (error) {
   process.stderr.write(`setup: ${error.message}\n`);
   process.exit(1);
 }
-const port = process.env.BOOKING_PORT ?? '7101';
-process.stdout.write(`starting one booking node: ws://127.0.0.1:${port}/rpc (Ctrl-C stops it)\n`);
-const child = spawn(process.execPath, ['node/bin/booking-node.mjs'], {
-  stdio: 'inherit',
-  env: { BOOKING_PORT: port, ...process.env },
-});
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
-child.on('exit', (code) => process.exit(code ?? 1));
+
+// Ctrl-C during the start reaches the CLI too (same process group) and ends it; we then stop
+// whatever it had started.
+process.on('SIGINT', () => void shutdown(130));
+process.on('SIGTERM', () => void shutdown(143));
+
+const defaults = [];
+if (flagValue(['--nodes'], null) === null) defaults.push('--nodes', '3');
+if (flagValue(['--port', '-p'], null) === null) defaults.push('--port', '8080');
+const started = await booking(['cluster', 'start', ...defaults, ...passThrough]);
+if (stopping) await new Promise(() => {}); // shutdown() is running and exits the process
+if (started.code === EXIT_CONFLICT) {
+  const probe = await booking(['cluster', 'status', '--name', name, '--json'], { capture: true });
+  if (probe.code !== 0) process.exit(started.code); // the port is taken by something else
+  attached = true;
+  const url = JSON.parse(probe.out).url;
+  process.stdout.write(
+    `Cluster "${name}" is already running at ${url}; showing its status (Ctrl-C leaves it running).\n`,
+  );
+} else if (started.code !== 0) {
+  // A start that failed half-way (no election, a node crashed) may have left processes behind.
+  if (started.code !== 2 && started.code !== 5)
+    await booking(['cluster', 'stop', '--name', name], { own: true });
+  process.exit(started.code);
+} else {
+  process.stdout.write('\nPress Ctrl-C to stop the cluster.\n');
+}
+
+// The short status: one line whenever the master, the epoch or a node's role changes.
+let last = '';
+async function poll() {
+  const result = await booking(['cluster', 'status', '--name', name, '--json'], { capture: true, own: true });
+  if (stopping) return;
+  let line;
+  try {
+    const view = JSON.parse(result.out);
+    const nodes = view.nodes.map(
+      (n) => `n${n.id} ${n.alive ? n.role : n.role === 'paused' ? 'paused' : 'down'}`,
+    );
+    const master = view.masterId === null ? 'no master' : `master n${view.masterId}`;
+    line = `${master} · epoch ${view.epoch} · ${nodes.join(', ')} · ${view.url}`;
+  } catch {
+    line = `cluster "${name}" is not running (booking cluster status --name ${name})`;
+  }
+  if (line !== last) {
+    last = line;
+    process.stdout.write(`[${new Date().toLocaleTimeString()}] ${line}\n`);
+  }
+  timer = setTimeout(poll, 2000);
+}
+await poll();

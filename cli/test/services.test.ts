@@ -4,12 +4,14 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import type { ClusterEvent, ClusterStatus } from '@booking/node/protocol';
 import test from 'ava';
 import fc from 'fast-check';
 import { usageLine } from '../src/base-command.js';
+import { getDriver } from '../src/services/drivers/index.js';
 import { formatMs, parseDuration } from '../src/services/duration.js';
 import { formatLogLine, parseLogLine } from '../src/services/log-format.js';
 import { normalizeServerUrl, redact } from '../src/services/mysql.js';
@@ -210,4 +212,15 @@ test('nginx config: /rpc over every node with passive failover, direct routes pe
   t.regex(config, /try_files \$uri \$uri\/ \/index\.html;/);
   t.notRegex(config, /pid |daemon off/, 'no runtime paths for a container');
   t.throws(() => renderNginxConfig({ listen: '80', nodes: [], spaRoot: null }));
+});
+
+test('the local driver never loads dockerode; unknown drivers are usage errors', async (t) => {
+  const driver = await getDriver('local');
+  t.is(driver.name, 'local');
+  const loaded = Object.keys(createRequire(import.meta.url).cache);
+  t.false(
+    loaded.some((file) => file.includes('dockerode')),
+    'dockerode is not loaded',
+  );
+  await t.throwsAsync(getDriver('vm'), { message: 'unknown driver "vm"' });
 });
