@@ -3,8 +3,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Booking, ClusterStatus } from '@booking/node/protocol';
 import { RpcError, withRpc } from '../../../src/services/rpc-client.js';
 
-/** "Try again": an election runs, someone took the seats first, or the socket died with its node. */
+class NoShowsYet extends Error {}
+
+/**
+ * "Try again": an election runs, someone took the seats first, the socket died with its node, or
+ * the catalog has not reached this node yet (a new cluster imports it through the master).
+ */
 function retryable(error: unknown): boolean {
+  if (error instanceof NoShowsYet) return true;
   return (
     error instanceof RpcError &&
     (error.transport || error.reason === 'NO_MASTER' || error.reason === 'SEATS_UNAVAILABLE')
@@ -19,7 +25,7 @@ export interface Booked {
 }
 
 /** Books `count` free seats of a random future show through `url`, retrying for up to `withinMs`. */
-export async function bookThrough(url: string, count: number, withinMs = 30_000): Promise<Booked> {
+export async function bookThrough(url: string, count: number, withinMs = 60_000): Promise<Booked> {
   const deadline = Date.now() + withinMs;
   let last: unknown;
   for (let attempt = 1; ; attempt++) {
@@ -29,7 +35,7 @@ export async function bookThrough(url: string, count: number, withinMs = 30_000)
         const shows = (await rpc.call('catalog.shows', {})).filter(
           (s) => Date.parse(s.startsAt) > now + 3_600_000 && s.seatsAvailable >= count,
         );
-        if (shows.length === 0) throw new Error('no future show with free seats');
+        if (shows.length === 0) throw new NoShowsYet('no future show with free seats');
         const show = shows[Math.floor(Math.random() * shows.length)]!;
         const map = await rpc.call('seats.map', { showId: show.id });
         const free = map.rows
