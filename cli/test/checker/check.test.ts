@@ -390,3 +390,29 @@ test('a malformed history (completion without invoke, double completion) is unkn
   t.is(v.verdict, 'unknown');
   t.is(v.unknown.length, 2);
 });
+
+test('a retry answered with the booking, already cancelled, does not hold its seats', (t) => {
+  const s = new Script();
+  const x = booking(['D4']);
+  const params = { showId: x.showId, seatIds: x.seatIds, customer: x.customer, idempotencyKey: 'k-9' };
+  s.ok<'bookings.book'>(s.invoke(1, 'bookings.book', params), x);
+  const cancelled = s.cancel(1, x);
+  s.ok<'bookings.book'>(s.invoke(1, 'bookings.book', params), cancelled);
+  const y = s.book(2, booking(['D4']));
+  const final = replicated([1, 2], [stored(cancelled, { idempotencyKey: 'k-9' }), y], { seats: ['D4'] });
+  t.is(checkHistory(s.records, final).verdict, 'valid');
+  // Cancelled by someone outside the history: the answer proves the cancel, so it is no phantom.
+  const s2 = new Script();
+  const z = booking(['D5']);
+  const p2 = { showId: z.showId, seatIds: z.seatIds, customer: z.customer, idempotencyKey: 'k-10' };
+  s2.ok<'bookings.book'>(s2.invoke(1, 'bookings.book', p2), z);
+  s2.ok<'bookings.book'>(s2.invoke(1, 'bookings.book', p2), { ...z, status: 'cancelled' });
+  const v = checkHistory(
+    s2.records,
+    replicated([1], [stored({ ...z, status: 'cancelled' }, { idempotencyKey: 'k-10' })]),
+  );
+  t.is(v.verdict, 'valid', JSON.stringify(v.anomalies));
+  // ...and a node still showing it confirmed lost that cancel.
+  const v2 = checkHistory(s2.records, replicated([1], [stored(z, { idempotencyKey: 'k-10' })]));
+  t.deepEqual(kinds(v2), ['lost-cancel']);
+});

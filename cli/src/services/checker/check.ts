@@ -187,6 +187,15 @@ export function checkHistory(history: History, final: FinalState, options: Check
     const code = op.invoke.params.code;
     cancelsByCode.set(code, [...(cancelsByCode.get(code) ?? []), op]);
   }
+  // A booking some answer showed as cancelled (an idempotent retry answered after a cancel) was
+  // cancelled at some unknown earlier time: it may have freed its seats at any point.
+  const shownCancelled = new Map<string, Op[]>();
+  for (const op of ops) {
+    const b =
+      okBooking(op) ??
+      (op.method === 'bookings.get' && op.done?.type === 'ok' ? (op.done.result as Booking) : null);
+    if (b?.status === 'cancelled') shownCancelled.set(b.code, [...(shownCancelled.get(b.code) ?? []), op]);
+  }
   /** Cancels that may have taken effect (ok, unknown, or "already cancelled", which proves one did). */
   const mayCancel = (code: string): Op[] =>
     (cancelsByCode.get(code) ?? []).filter(
@@ -232,7 +241,8 @@ export function checkHistory(history: History, final: FinalState, options: Check
         const y = list[j]!;
         const pairKey = [x.booking.id, y.booking.id].sort().join(' ');
         if (reportedPairs.has(pairKey)) continue;
-        const freedBefore = (a: Acked, t: number) => mayCancel(a.booking.code).some((c) => c.invoke.time < t);
+        const freedBefore = (a: Acked, t: number) =>
+          shownCancelled.has(a.booking.code) || mayCancel(a.booking.code).some((c) => c.invoke.time < t);
         if (freedBefore(x, y.ackTime) || freedBefore(y, x.ackTime)) continue;
         reportedPairs.add(pairKey);
         add({
@@ -309,7 +319,7 @@ export function checkHistory(history: History, final: FinalState, options: Check
           { nodeId: node.nodeId, booking: stored },
         );
       }
-      const must = mustCancel(ack.code);
+      const must = [...mustCancel(ack.code), ...(shownCancelled.get(ack.code) ?? [])];
       if (stored.status === 'confirmed' && must.length > 0) {
         perNode(
           'lost-cancel',
@@ -323,7 +333,11 @@ export function checkHistory(history: History, final: FinalState, options: Check
           { nodeId: node.nodeId, booking: stored },
         );
       }
-      if (stored.status === 'cancelled' && mayCancel(ack.code).length === 0) {
+      if (
+        stored.status === 'cancelled' &&
+        mayCancel(ack.code).length === 0 &&
+        !shownCancelled.has(ack.code)
+      ) {
         perNode(
           'phantom-cancel',
           ack.id,
