@@ -167,6 +167,9 @@ export class BookingClient {
 
   private retryable(method: Method, retry: { sent: boolean } | undefined, error: unknown): boolean {
     if (hasReason(error, 'NO_MASTER')) return true;
+    // An internal error on the way (say, a slave lost the master while forwarding our write) says
+    // nothing about whether it was applied: only calls that are safe to repeat are repeated.
+    if (error instanceof RpcError && error.code === -32603) return retry?.sent === true;
     if (!(error instanceof ConnectionError)) return false;
     if (!error.sent) return true;
     // Reads are harmless to repeat; writes only when the method says so.

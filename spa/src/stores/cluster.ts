@@ -23,10 +23,13 @@ export interface NodeProbe {
 }
 
 export function clientProbe(client: BookingClient): NodeProbe {
+  // No retries: a node that does not answer within its timeout is shown down this round, at once,
+  // rather than holding the whole dashboard back while the client keeps trying.
+  const once = { retryForMs: 0 };
   return {
-    status: () => client.call('cluster.status', {}),
+    status: () => client.call('cluster.status', {}, once),
     events: (sinceLamport) =>
-      client.call('cluster.events', sinceLamport === undefined ? {} : { sinceLamport }),
+      client.call('cluster.events', sinceLamport === undefined ? {} : { sinceLamport }, once),
     close: () => client.close(),
   };
 }

@@ -112,6 +112,29 @@ test('application errors other than NO_MASTER are not retried', async (t) => {
   client.close();
 });
 
+test('an internal error is repeated for a keyed confirm, never for a hold', async (t) => {
+  const server = new FakeServer();
+  let confirms = 0;
+  server.on('bookings.confirm', () => {
+    if (++confirms === 1) throw new Reply(-32603, 'lost the master while forwarding');
+    return booking();
+  });
+  server.on('seats.hold', () => {
+    throw new Reply(-32603, 'lost the master while forwarding');
+  });
+  const client = fakeClient(server);
+  const result = await client.call('bookings.confirm', { holdId: 'h1', customer, idempotencyKey: 'k-3' });
+  t.is(result.code, 'CODE1');
+  t.is(confirms, 2);
+  await t.throwsAsync(client.call('seats.hold', { showId: 's1', seatIds: ['A1'] }), { instanceOf: RpcError });
+  t.is(
+    server.calls('seats.hold').length,
+    1,
+    'a hold has no key: it may have been applied, so it is not repeated',
+  );
+  client.close();
+});
+
 test('retries stop at the deadline and the last error surfaces', async (t) => {
   const server = new FakeServer();
   server.on('bookings.book', () => {

@@ -9,7 +9,7 @@ import { provideClient } from '../../src/api/index.ts';
 import { normaliseCode, useBookingStore } from '../../src/stores/booking.ts';
 import { matchesMovie, useCatalogStore } from '../../src/stores/catalog.ts';
 import { type DraftStorage, isEmail, useCheckoutStore } from '../../src/stores/checkout.ts';
-import { type NodeProbe, useClusterStore } from '../../src/stores/cluster.ts';
+import { clientProbe, type NodeProbe, useClusterStore } from '../../src/stores/cluster.ts';
 import { useSeatsStore } from '../../src/stores/seats.ts';
 import { FakeServer, fakeClient, flush, noMaster, Reply } from '../helpers/fakes.ts';
 import { mapOf } from '../helpers/maps.ts';
@@ -417,5 +417,18 @@ test.serial(
       [...order].sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!),
       'one timeline in Lamport order',
     );
+  },
+);
+
+test.serial(
+  'cluster dashboard: a node that does not answer is given up on at its timeout, not retried',
+  async (t) => {
+    const server = new FakeServer();
+    server.up = false;
+    const probe = clientProbe(fakeClient(server, { timeoutMs: 20 }));
+    const error = await t.throwsAsync(probe.status());
+    t.regex(error.message, /no connection/);
+    t.is(server.requests.length, 0);
+    probe.close();
   },
 );
