@@ -3,8 +3,11 @@
  * where a write must run. A lone node is always its own master; the replicated cluster
  * implements the same interface and forwards writes from slaves to the master.
  */
+import { JSONRPCErrorException } from 'json-rpc-2.0';
+import { AppError, isErrorReason, rpcErrorCodes } from './protocol/errors.js';
 import type { MethodName } from './protocol/methods.js';
-import type { ClusterStatus } from './protocol/model.js';
+import type { ClusterStatus, Role } from './protocol/model.js';
+import type { ForwardError, ForwardFailed } from './rpc/peer-transport.js';
 
 export interface ClusterRole {
   status(): ClusterStatus;
@@ -43,4 +46,127 @@ export class SoloRole implements ClusterRole {
     return false;
   }
   async close(): Promise<void> {}
+}
+
+/** What the replicated role needs to know about the node's log and links (see main.ts). */
+export interface ReplicatedRoleDeps {
+  nodeId: number;
+  peers: { id: number; url: string }[];
+  failureTimeoutMs: number;
+  log: {
+    readonly serving: boolean;
+    readonly appliedIndex: number;
+    readonly commitIndex: number;
+    readonly core: {
+      readonly role: Role;
+      readonly masterId: number | null;
+      readonly epoch: number;
+      readonly lamport: number;
+    };
+    stepDown(): boolean;
+  };
+  links: {
+    connected(peer: number): boolean;
+    heardAgo(peer: number): number | null;
+    status(peer: number): { role: Role; commitIndex: number } | undefined;
+    forward(to: number, method: string, params: unknown, timeoutMs: number): Promise<unknown>;
+  };
+}
+
+/** How long a write waits for a master (an election usually takes well under this). */
+const NO_MASTER_WAIT_MS = 2000;
+/** Above the master's own commit timeout, so a slow commit is reported by the master itself. */
+const FORWARD_TIMEOUT_MS = 7000;
+const RETRY_MS = 20;
+
+/**
+ * The role of a node in a cluster. Writes run here when this node is a serving master; otherwise
+ * they are forwarded to the master, so clients may talk to any node. With no master, a write waits
+ * briefly for the election, then fails with NO_MASTER ("retry shortly").
+ */
+export class ReplicatedRole implements ClusterRole {
+  constructor(private readonly d: ReplicatedRoleDeps) {}
+
+  status(): ClusterStatus {
+    const core = this.d.log.core;
+    return {
+      nodeId: this.d.nodeId,
+      role: core.role,
+      masterId: core.masterId,
+      epoch: core.epoch,
+      lamport: core.lamport,
+      commitIndex: this.d.log.commitIndex,
+      appliedIndex: this.d.log.appliedIndex,
+      peers: this.d.peers.map((p) => {
+        const ago = this.d.links.heardAgo(p.id);
+        const alive = this.d.links.connected(p.id) && ago !== null && ago < this.d.failureTimeoutMs;
+        const s = alive ? this.d.links.status(p.id) : undefined;
+        return {
+          nodeId: p.id,
+          url: p.url,
+          alive,
+          role: s?.role ?? null,
+          commitIndex: s?.commitIndex ?? null,
+        };
+      }),
+    };
+  }
+
+  isMaster(): boolean {
+    return this.d.log.serving;
+  }
+
+  async write<T>(method: MethodName, params: unknown, local: () => Promise<T>): Promise<T> {
+    const deadline = performance.now() + NO_MASTER_WAIT_MS;
+    for (;;) {
+      if (this.d.log.serving) return local();
+      const core = this.d.log.core;
+      const master = core.role === 'slave' ? core.masterId : null;
+      if (master !== null && master !== this.d.nodeId) {
+        try {
+          return (await this.d.links.forward(master, method, params, FORWARD_TIMEOUT_MS)) as T;
+        } catch (error) {
+          const f = error as ForwardFailed;
+          const reason = (f.error?.data as { reason?: unknown } | undefined)?.reason;
+          // Retry only what certainly did not run: never sent, or refused by a master that was not
+          // serving (it checks before doing anything). A lost answer is reported, not retried.
+          const safeToRetry = f.sent === false || reason === 'NO_MASTER';
+          if (!safeToRetry || performance.now() > deadline) throw toLocalError(f);
+        }
+      }
+      if (performance.now() > deadline) {
+        throw new AppError('NO_MASTER', 'no master at the moment (election or no quorum); retry shortly');
+      }
+      await new Promise((r) => setTimeout(r, RETRY_MS));
+    }
+  }
+
+  async stepDown(): Promise<boolean> {
+    return this.d.log.stepDown();
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** The master's error, as if this node had raised it; a lost link becomes NO_MASTER. */
+function toLocalError(f: ForwardFailed): Error {
+  const e = f.error;
+  if (!e) return new AppError('NO_MASTER', `the master did not answer (${f.message}); retry shortly`);
+  const data = (e.data ?? {}) as Record<string, unknown>;
+  const { reason, ...extra } = data;
+  if (isErrorReason(reason)) return new AppError(reason, e.message, extra);
+  return new JSONRPCErrorException(e.message, e.code, e.data);
+}
+
+/** What a master answers a slave that forwarded a write. */
+export function toForwardError(error: unknown): ForwardError {
+  if (error instanceof AppError) return { code: error.code, message: error.message, data: error.data };
+  if (error instanceof JSONRPCErrorException) {
+    return {
+      code: error.code,
+      message: error.message,
+      ...(error.data !== undefined ? { data: error.data } : {}),
+    };
+  }
+  return { code: rpcErrorCodes.INTERNAL_ERROR, message: 'Internal error' };
 }

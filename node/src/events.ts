@@ -29,9 +29,14 @@ export class EventLog {
   }
 
   record(type: string, detail: Record<string, unknown> = {}): ClusterEvent {
+    return this.recordAt(type, this.clock.tick(), detail);
+  }
+
+  /** An event the cluster core already stamped with this node's Lamport clock. */
+  recordAt(type: string, lamport: number, detail: Record<string, unknown> = {}): ClusterEvent {
     const event: ClusterEvent = {
       nodeId: this.nodeId,
-      lamport: this.clock.tick(),
+      lamport,
       type,
       at: new Date().toISOString(),
       detail,

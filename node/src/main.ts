@@ -15,15 +15,19 @@ import { loadBundledCatalog } from './catalog/index.js';
 import type { CatalogSnapshot } from './catalog/model.js';
 import { runCatalogImport } from './catalog-import.js';
 import { LamportClock } from './cluster/lamport.js';
-import { type ClusterRole, SoloRole } from './cluster-role.js';
+import { type ClusterRole, ReplicatedRole, SoloRole, toForwardError } from './cluster-role.js';
 import { loadConfig, type NodeConfig } from './config.js';
 import { EventLog } from './events.js';
 import { LocalLog } from './log/local-log.js';
+import { ReplicatedLog } from './log/replicated-log.js';
 import { StateMachine } from './log/state-machine.js';
 import { createMetrics } from './metrics.js';
+import { AppError } from './protocol/errors.js';
+import { paramSchemas } from './protocol/index.js';
 import { createClientEndpoint } from './rpc/client-endpoint.js';
 import { Dispatcher } from './rpc/dispatcher.js';
-import { type ConnectionContext, registerHandlers } from './rpc/handlers.js';
+import { type ConnectionContext, localWrites, registerHandlers, WRITE_METHODS } from './rpc/handlers.js';
+import { PeerTransport } from './rpc/peer-transport.js';
 import { Subscriptions } from './rpc/subscriptions.js';
 import { openDatabase } from './store/db.js';
 import { migrate } from './store/migrations.js';
@@ -78,26 +82,97 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
 
   const machine = new StateMachine(pool);
   await machine.load();
-  const epoch = Math.max(1, Number(meta.get('epoch') ?? 1));
-  await setMeta(pool, { epoch });
-  const writeLog = new LocalLog(pool, machine, clock, epoch, (n) => metrics.commitBatch.observe(n));
-  await writeLog.load();
+  const workers = new TicketWorkers(config.secret);
+  // Late-bound: the transport and the write table need the log and the service built below.
+  let transport: PeerTransport | null = null;
+  let runForwarded: (method: string, params: unknown) => Promise<unknown> = async () => {
+    throw new AppError('NO_MASTER', 'starting up');
+  };
+
+  let writeLog: LocalLog | ReplicatedLog;
+  let cluster: ClusterRole;
+  let replicated: ReplicatedLog | null = null;
+  if (config.peers.length === 0) {
+    const epoch = Math.max(1, Number(meta.get('epoch') ?? 1));
+    await setMeta(pool, { epoch });
+    const local = new LocalLog(pool, machine, clock, epoch, (n) => metrics.commitBatch.observe(n));
+    await local.load();
+    writeLog = local;
+    cluster = new SoloRole(() => ({
+      nodeId: config.nodeId,
+      epoch: local.epoch,
+      lamport: clock.time,
+      commitIndex: local.commitIndex,
+      appliedIndex: local.appliedIndex,
+    }));
+  } else {
+    const rlog = new ReplicatedLog(pool, machine, clock, {
+      nodeId: config.nodeId,
+      peerIds: config.peers.map((p) => p.id),
+      heartbeatMs: config.heartbeatMs,
+      failureTimeoutMs: config.failureTimeoutMs,
+      logger: log,
+      send: (to, message) => transport?.send(to, message),
+      onEvent: (e) => {
+        events.recordAt(e.type, e.lamport, { epoch: e.epoch, ...e.detail });
+        log.info({ event: e.type, epoch: e.epoch, ...e.detail }, 'cluster event');
+      },
+      onHeartbeat: () =>
+        transport?.broadcastStatus({
+          role: rlog.core.role,
+          masterId: rlog.core.masterId,
+          epoch: rlog.core.epoch,
+          commitIndex: rlog.commitIndex,
+          lamport: clock.time,
+        }),
+      onBatch: (n) => metrics.commitBatch.observe(n),
+    });
+    await rlog.load();
+    const links = new PeerTransport({
+      selfId: config.nodeId,
+      secret: config.secret,
+      peers: config.peers,
+      logger: log,
+      onMessage: (from, message) => rlog.receive(from, message),
+      onStatus: () => {},
+      onForward: (_from, method, params) => runForwarded(method, params),
+      onLink: (peer, up) => rlog.peerLink(peer, up),
+      toError: toForwardError,
+    });
+    transport = links;
+    replicated = rlog;
+    writeLog = rlog;
+    cluster = new ReplicatedRole({
+      nodeId: config.nodeId,
+      peers: config.peers,
+      failureTimeoutMs: config.failureTimeoutMs,
+      log: rlog,
+      links,
+    });
+  }
   metrics.appliedIndex.set(machine.appliedIndex);
 
-  const workers = new TicketWorkers(config.secret);
   const service = new BookingService(pool, writeLog, workers, {
     holdTtlMs: config.holdTtlMs,
     secret: config.secret,
     ...(options.now ? { now: options.now } : {}),
   });
   const catalog = new CatalogReads((work) => service.read(work));
-  const cluster: ClusterRole = new SoloRole(() => ({
-    nodeId: config.nodeId,
-    epoch: writeLog.epoch,
-    lamport: clock.time,
-    commitIndex: writeLog.commitIndex,
-    appliedIndex: writeLog.appliedIndex,
-  }));
+  const importCatalog = (params: Parameters<typeof runCatalogImport>[0]) =>
+    runCatalogImport(params, writeLog, log, bundled);
+  const writes = localWrites({ service, importCatalog });
+  // A write forwarded by a slave: checked like a client call, run only by a serving master, never
+  // forwarded again (a stale hop answers NO_MASTER and the slave retries with the new master).
+  runForwarded = async (method, params) => {
+    if (!(WRITE_METHODS as readonly string[]).includes(method))
+      throw new AppError('NO_MASTER', 'not a write');
+    if (!cluster.isMaster()) throw new AppError('NO_MASTER', 'this node is not the serving master');
+    const parsed = paramSchemas[method as (typeof WRITE_METHODS)[number]].safeParse(params);
+    if (!parsed.success) throw new AppError('NO_MASTER', 'forwarded params do not validate');
+    return (writes[method as (typeof WRITE_METHODS)[number]] as (p: unknown) => Promise<unknown>)(
+      parsed.data,
+    );
+  };
 
   const subscriptions = new Subscriptions();
   machine.onApplied((entries) => {
@@ -122,7 +197,7 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
     adminToken: config.adminToken,
     version: VERSION,
     tokensEqual,
-    importCatalog: (params) => runCatalogImport(params, writeLog, log, bundled),
+    importCatalog,
   });
   const clients = createClientEndpoint({
     dispatcher,
@@ -157,6 +232,8 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
     const path = (request.url ?? '').split('?')[0];
     if (path === '/rpc') {
       clients.handleUpgrade(request, socket, head, (ws) => clients.emit('connection', ws, request));
+    } else if (path === '/peer' && transport) {
+      transport.handleUpgrade(request, socket, head);
     } else {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
     }
@@ -167,7 +244,7 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  events.record('node.started', { port, role: 'master', epoch });
+  events.record('node.started', { port, role: cluster.status().role, epoch: writeLog.epoch });
 
   // Holds expire on the master's clock; expiry is a log entry like any other write.
   const sweeper = setInterval(
@@ -178,9 +255,37 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
     Math.min(1000, Math.max(50, Math.floor(config.holdTtlMs / 4))),
   );
 
-  if (config.catalog === 'bundled' && cluster.isMaster() && (await countCatalog(pool)).movies === 0) {
+  if (config.catalog === 'bundled' && !replicated && (await countCatalog(pool)).movies === 0) {
     const report = await runCatalogImport({ source: 'bundled' }, writeLog, log, bundled);
     log.info(report, 'bundled catalog loaded');
+  }
+  if (replicated && transport) {
+    // In a cluster the bundled catalog is loaded by whichever node first serves as master, through
+    // the log like any write; a later master finds it applied and does nothing.
+    let importing = false;
+    let catalogPresent = false;
+    if (config.catalog === 'bundled') {
+      replicated.onServing(() => {
+        if (importing || catalogPresent) return;
+        importing = true;
+        void (async () => {
+          try {
+            if ((await countCatalog(pool)).movies > 0) catalogPresent = true;
+            else if (cluster.isMaster()) {
+              const report = await runCatalogImport({ source: 'bundled' }, writeLog, log, bundled);
+              log.info(report, 'bundled catalog loaded');
+              catalogPresent = true;
+            }
+          } catch (error) {
+            log.warn({ err: error }, 'loading the bundled catalog failed; the next master will retry');
+          } finally {
+            importing = false;
+          }
+        })();
+      });
+    }
+    transport.start();
+    replicated.start();
   }
 
   const url = `http://${config.host}:${port}`;
@@ -200,6 +305,8 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await cluster.close();
+      await transport?.close();
+      await replicated?.close();
       await events.flush();
       await setMeta(pool, { lamport: clock.time }).catch(() => undefined);
       await workers.close();

@@ -65,8 +65,10 @@ export interface PersistedState<P> {
  *    `append`, and save `hardState` if set. Nothing else may happen before this is durable: the
  *    messages below promise things (votes, acks) that are only true once it is.
  * 2. `messages`: send each to `message.to` (best effort; losing them is fine, reordering is fine).
- * 3. `committed`: apply in order (skip `kind: 'barrier'`), remembering the last applied index.
- * 4. `advance(ready)`: only then; the master counts its own copy towards a majority from here.
+ * 3. `committed`: apply in order (skip `kind: 'barrier'`), remembering the last applied index. This
+ *    may lag behind (a separate applier): the entries are committed, and after a crash the core hands
+ *    out again everything between the persisted applied index and the commit index.
+ * 4. `advance(ready)`: after step 2; the master counts its own copy towards a majority from here.
  *
  * Call `ready()` again only after `advance()` of the previous one. `tick`, `step`, `propose` and
  * `flush` may be called at any time in between; their output goes into the next Ready.
@@ -149,6 +151,8 @@ export class ClusterCore<P = unknown> {
   #lastHeard = new Map<number, number>();
   #maxSeenEpoch: number;
   #phase: ElectionPhase | null = null;
+  /** Peers whose connection the transport reports as down (all are presumed up until told). */
+  readonly #down = new Set<number>();
   /** After an admin step-down: stay out of elections until this tick, so that another node wins. */
   #quietUntil = 0;
 
@@ -351,6 +355,24 @@ export class ClusterCore<P = unknown> {
   }
 
   /**
+   * The transport lost its connection to `peer` (socket closed: the process died or the network
+   * broke). Only a hint for speed: a slave whose master's socket closed starts an election now
+   * instead of waiting out the failure timeout, and elections skip ELECTION messages to higher ids
+   * that cannot be reached. Safety never depends on it (a wrong hint costs an election, nothing more).
+   */
+  peerDown(peer: number): void {
+    if (!this.#peerSet.has(peer)) return;
+    this.#down.add(peer);
+    if (this.#role === 'slave' && this.#masterId === peer && this.#now >= this.#quietUntil) {
+      this.#startElection('master-disconnected');
+    }
+  }
+
+  peerUp(peer: number): void {
+    this.#down.delete(peer);
+  }
+
+  /**
    * Admin: give up mastership and keep out of elections for `quietTicks` (no candidacy, no OK to
    * ELECTION, no takeover), so the next node in bully order wins. Afterwards classic bully applies.
    */
@@ -439,7 +461,7 @@ export class ClusterCore<P = unknown> {
   #startElection(reason: string): void {
     this.#role = 'candidate';
     if (reason !== 'takeover') this.#masterId = null;
-    const higher = this.peerIds.filter((id) => id > this.id);
+    const higher = this.peerIds.filter((id) => id > this.id && !this.#down.has(id));
     this.#emit('election-started', { reason, higher });
     if (higher.length === 0) {
       this.#becomeCandidate();

@@ -23,14 +23,18 @@ export class StateMachine {
     return this.#appliedIndex;
   }
 
-  /** Applies entries inside an open transaction (the caller commits), then call `applied` after commit. */
-  async applyIn(tx: Db, entries: LogEntry[]): Promise<void> {
+  /**
+   * Applies entries inside an open transaction (the caller commits), then call `applied` after commit.
+   * `throughIndex` moves the applied index past log entries that change nothing here (the cluster's
+   * view-change barriers), which are not in `entries`.
+   */
+  async applyIn(tx: Db, entries: LogEntry[], throughIndex?: number): Promise<void> {
     for (const entry of entries) {
       if (entry.index <= this.#appliedIndex) continue;
       await applyCommand(tx, entry, localDateOf);
     }
-    const last = entries.at(-1);
-    if (last && last.index > this.#appliedIndex) await setMeta(tx, { applied_index: last.index });
+    const last = Math.max(entries.at(-1)?.index ?? 0, throughIndex ?? 0);
+    if (last > this.#appliedIndex) await setMeta(tx, { applied_index: last });
   }
 
   /** Applies entries in their own transaction. */
@@ -42,11 +46,11 @@ export class StateMachine {
   }
 
   /** Records that entries were applied and committed to disk; wakes readers and notifies listeners. */
-  applied(entries: LogEntry[]): void {
+  applied(entries: LogEntry[], throughIndex?: number): void {
     const fresh = entries.filter((e) => e.index > this.#appliedIndex);
-    const last = fresh.at(-1);
-    if (!last) return;
-    this.#appliedIndex = last.index;
+    const last = Math.max(fresh.at(-1)?.index ?? 0, throughIndex ?? 0);
+    if (last <= this.#appliedIndex) return;
+    this.#appliedIndex = last;
     for (let i = this.#waiters.length - 1; i >= 0; i--) {
       const waiter = this.#waiters[i]!;
       if (waiter.index <= this.#appliedIndex) {
@@ -54,7 +58,7 @@ export class StateMachine {
         waiter.resolve(true);
       }
     }
-    for (const listener of this.#listeners) listener(fresh);
+    if (fresh.length > 0) for (const listener of this.#listeners) listener(fresh);
   }
 
   waitApplied(index: number, timeoutMs: number): Promise<boolean> {

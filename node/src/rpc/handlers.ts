@@ -35,6 +35,30 @@ export interface HandlerDeps {
 
 const READ_WAIT_MS = 2000;
 
+/** The methods that change state: they run on the master (slaves forward them there). */
+export const WRITE_METHODS = [
+  'seats.hold',
+  'seats.release',
+  'bookings.confirm',
+  'bookings.book',
+  'bookings.cancel',
+  'admin.importCatalog',
+] as const;
+export type WriteMethod = (typeof WRITE_METHODS)[number];
+export type LocalWrites = { [M in WriteMethod]: (params: ValidParamsOf<M>) => Promise<unknown> };
+
+/** What each write does on the master: one table for local calls and calls forwarded by slaves. */
+export function localWrites(d: Pick<HandlerDeps, 'service' | 'importCatalog'>): LocalWrites {
+  return {
+    'seats.hold': (p) => d.service.hold(p),
+    'seats.release': (p) => d.service.release(p),
+    'bookings.confirm': (p) => d.service.confirm(p),
+    'bookings.book': (p) => d.service.book(p),
+    'bookings.cancel': (p) => d.service.cancel(p),
+    'admin.importCatalog': (p) => d.importCatalog(p),
+  };
+}
+
 export function registerHandlers(rpc: Dispatcher<ConnectionContext>, d: HandlerDeps): void {
   /** Read-your-writes on any node: wait until this node has applied what the client saw committed. */
   const caughtUp = async (afterCommitIndex: number | undefined) => {
@@ -58,6 +82,7 @@ export function registerHandlers(rpc: Dispatcher<ConnectionContext>, d: HandlerD
       throw new AppError('UNAUTHORIZED', 'admin token required (Authorization: Bearer or auth.login)');
   };
   let openRpc: Record<string, unknown> | undefined;
+  const w = localWrites(d);
 
   rpc.method('catalog.movies', (p) => afterApplied(p.afterCommitIndex, () => d.catalog.movies()));
   rpc.method('catalog.movie', (p) => afterApplied(p.afterCommitIndex, () => d.catalog.movie(p.movieId)));
@@ -67,8 +92,8 @@ export function registerHandlers(rpc: Dispatcher<ConnectionContext>, d: HandlerD
     return d.catalog.shows(filter);
   });
   rpc.method('seats.map', (p) => afterApplied(p.afterCommitIndex, () => d.service.seatMap(p.showId)));
-  rpc.method('seats.hold', (p) => d.cluster.write('seats.hold', p, () => d.service.hold(p)));
-  rpc.method('seats.release', (p) => d.cluster.write('seats.release', p, () => d.service.release(p)));
+  rpc.method('seats.hold', (p) => d.cluster.write('seats.hold', p, () => w['seats.hold'](p)));
+  rpc.method('seats.release', (p) => d.cluster.write('seats.release', p, () => w['seats.release'](p)));
   rpc.method('seats.subscribe', async (p, context) => {
     await d.service.seatMap(p.showId); // SHOW_NOT_FOUND for unknown shows
     if (!context.shows.has(p.showId) && context.shows.size >= 50) {
@@ -83,10 +108,12 @@ export function registerHandlers(rpc: Dispatcher<ConnectionContext>, d: HandlerD
     d.subscriptions.remove(p.showId, context);
     return { showId: p.showId, subscribed: false as const };
   });
-  rpc.method('bookings.confirm', (p) => d.cluster.write('bookings.confirm', p, () => d.service.confirm(p)));
-  rpc.method('bookings.book', (p) => d.cluster.write('bookings.book', p, () => d.service.book(p)));
+  rpc.method('bookings.confirm', (p) =>
+    d.cluster.write('bookings.confirm', p, () => w['bookings.confirm'](p)),
+  );
+  rpc.method('bookings.book', (p) => d.cluster.write('bookings.book', p, () => w['bookings.book'](p)));
   rpc.method('bookings.get', (p) => afterApplied(p.afterCommitIndex, () => d.service.getBooking(p.code)));
-  rpc.method('bookings.cancel', (p) => d.cluster.write('bookings.cancel', p, () => d.service.cancel(p)));
+  rpc.method('bookings.cancel', (p) => d.cluster.write('bookings.cancel', p, () => w['bookings.cancel'](p)));
   rpc.method('tickets.verify', (p) => d.service.verifyTicket(p.token));
   rpc.method('cluster.status', () => d.cluster.status());
   rpc.method('cluster.events', (p) => d.events.since(p.sinceLamport ?? 0));
@@ -101,7 +128,7 @@ export function registerHandlers(rpc: Dispatcher<ConnectionContext>, d: HandlerD
   });
   rpc.method('admin.importCatalog', (p, context) => {
     admin(context);
-    return d.cluster.write('admin.importCatalog', p, () => d.importCatalog(p));
+    return d.cluster.write('admin.importCatalog', p, () => w['admin.importCatalog'](p));
   });
   rpc.method('admin.stepDown', async (_p, context) => {
     admin(context);

@@ -79,6 +79,47 @@ export async function lastLogEntry(
   return row ? { index: Number(row.idx), epoch: Number(row.epoch), lamport: Number(row.lamport) } : null;
 }
 
+// ---------- cluster log and hard state ----------
+
+/** A stored entry of the replicated log: a command, or a view-change barrier (no payload). */
+export type StoredEntry =
+  | { index: number; epoch: number; lamport: number; kind: 'command'; payload: Command }
+  | { index: number; epoch: number; lamport: number; kind: 'barrier' };
+
+export async function readClusterLog(db: Db, fromIndex = 1): Promise<StoredEntry[]> {
+  const list = await rows<{ idx: number; epoch: number; lamport: number; kind: string; payload: string }>(
+    db,
+    'SELECT idx, epoch, lamport, kind, payload FROM log_entries WHERE idx >= ? ORDER BY idx',
+    [fromIndex],
+  );
+  return list.map((r) => {
+    const head = { index: Number(r.idx), epoch: Number(r.epoch), lamport: Number(r.lamport) };
+    return r.kind === 'barrier'
+      ? { ...head, kind: 'barrier' as const }
+      : { ...head, kind: 'command' as const, payload: JSON.parse(r.payload) as Command };
+  });
+}
+
+/** One Ready's log changes: cut the uncommitted tail that lost a view change, then append. */
+export async function writeClusterLog(
+  db: Db,
+  changes: { truncateFrom?: number; append: StoredEntry[] },
+): Promise<void> {
+  if (changes.truncateFrom !== undefined) await truncateLogFrom(db, changes.truncateFrom);
+  if (changes.append.length === 0) return;
+  await exec(
+    db,
+    `INSERT INTO log_entries (idx, epoch, lamport, kind, payload) VALUES ${changes.append.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
+    changes.append.flatMap((e) => [
+      e.index,
+      e.epoch,
+      e.lamport,
+      e.kind === 'barrier' ? 'barrier' : e.payload.kind,
+      e.kind === 'barrier' ? 'null' : JSON.stringify(e.payload),
+    ]),
+  );
+}
+
 // ---------- catalog ----------
 
 interface MovieRow {

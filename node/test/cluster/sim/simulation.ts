@@ -112,11 +112,23 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
   const injectFault = () => {
     const n = nodes[randomInt(random, nodes.length)]!;
     const crashed = nodes.filter((x) => x.state === 'crashed').length;
-    switch (randomInt(random, 6)) {
+    switch (randomInt(random, 7)) {
+      case 6: {
+        // A wrong hint: a flaky link makes a node believe a live peer's socket closed.
+        const other = ids[randomInt(random, size)]!;
+        if (other !== n.id && n.state === 'up') {
+          n.core.peerDown(other);
+          log(now, `node ${n.id} wrongly sees ${other} disconnect`);
+          if (random() < 0.5) n.core.peerUp(other);
+        }
+        break;
+      }
       case 0:
         if (n.state === 'up' && crashed < size - 1) {
           n.crash();
           log(now, `crash ${n.id}`);
+          // Usually the others see the socket close at once (a half-open connection hides it).
+          for (const x of nodes) if (x !== n && x.state === 'up' && random() < 0.7) x.core.peerDown(n.id);
         }
         break;
       case 1: {
@@ -125,6 +137,7 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
         if (r) {
           r.restart();
           log(now, `restart ${r.id}`);
+          for (const x of nodes) if (x !== r) x.core.peerUp(r.id);
         }
         break;
       }
@@ -217,6 +230,7 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
       if (n.state === 'crashed') n.restart();
       n.state = 'up';
     }
+    for (const n of nodes) for (const id of ids) if (id !== n.id) n.core.peerUp(id);
     log(now, 'calm');
     const limit = now + 30 * FAILURE_TIMEOUT;
     let converged = false;

@@ -1,0 +1,375 @@
+/**
+ * The write log of a node in a cluster: the pure consensus core (cluster/core.ts) driven by real
+ * time and MySQL. This class is the core's I/O layer, and follows its Ready contract:
+ *
+ *   persist (log changes + hard state, and the newly committed entries applied to the booking
+ *   tables, all in ONE transaction) → send the messages → tell waiters → advance.
+ *
+ * Group commit comes for free: everything proposed while a transaction runs travels in the next
+ * Ready, as one transaction here and one append message per slave.
+ */
+import type { Pool } from 'mysql2/promise';
+import type { Logger } from 'pino';
+import type { Command, LogEntry } from '../booking/entries.js';
+import { ClusterCore, type Ready } from '../cluster/core.js';
+import type { Entry } from '../cluster/entry.js';
+import type { ClusterEventRecord } from '../cluster/events.js';
+import type { LamportClock } from '../cluster/lamport.js';
+import { AppError } from '../protocol/errors.js';
+import { getMeta, inTransaction, readClusterLog, setMeta, writeClusterLog } from '../store/queries.js';
+import type { StateMachine } from './state-machine.js';
+import type { WriteLog } from './write-log.js';
+
+export interface ReplicatedLogOptions {
+  nodeId: number;
+  peerIds: number[];
+  heartbeatMs: number;
+  failureTimeoutMs: number;
+  logger: Logger;
+  /** Hands a consensus message to the transport (best effort). */
+  send(to: number, message: unknown): void;
+  onEvent(event: ClusterEventRecord): void;
+  /** Called every heartbeat, e.g. to gossip this node's status to its peers. */
+  onHeartbeat?(): void;
+  onBatch?(entries: number): void;
+  /** How long a proposal may wait for its commit before the client is told to retry. */
+  proposeTimeoutMs?: number;
+}
+
+interface Pending {
+  epoch: number;
+  lamport: number;
+  command: Command;
+  resolve: (entry: LogEntry) => void;
+  reject: (error: unknown) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** Time slices per heartbeat: fine enough for jitter, coarse enough to cost nothing. */
+const TICKS_PER_HEARTBEAT = 5;
+/** Entries per append message: a lagging node catches up in bounded chunks. */
+const MAX_APPEND_ENTRIES = 64;
+
+export function tickPlan(heartbeatMs: number, failureTimeoutMs: number) {
+  const tickMs = Math.max(1, Math.floor(heartbeatMs / TICKS_PER_HEARTBEAT));
+  const heartbeatTicks = Math.max(1, Math.round(heartbeatMs / tickMs));
+  const failureTimeoutTicks = Math.max(heartbeatTicks + 1, Math.round(failureTimeoutMs / tickMs));
+  // OK comes back within a round trip; a third of the failure timeout is plenty on a LAN.
+  const electionTimeoutTicks = Math.max(2, Math.round(failureTimeoutTicks / 3));
+  return { tickMs, heartbeatTicks, failureTimeoutTicks, electionTimeoutTicks };
+}
+
+function toLogEntry(e: Entry<Command>): LogEntry | null {
+  return e.kind === 'command'
+    ? { index: e.index, epoch: e.epoch, lamport: e.lamport, command: e.payload }
+    : null;
+}
+
+export class ReplicatedLog implements WriteLog {
+  #core!: ClusterCore<Command>;
+  readonly #o: ReplicatedLogOptions;
+  readonly #plan: ReturnType<typeof tickPlan>;
+  readonly #pending = new Map<number, Pending>();
+  #timer: NodeJS.Timeout | null = null;
+  #lastTickAt = 0;
+  #ticks = 0;
+  #scheduled = false;
+  #pumping: Promise<void> | null = null;
+  /** Committed entries handed out by the core, waiting to be applied (in order). */
+  readonly #toApply: Entry<Command>[] = [];
+  #applying: Promise<void> | null = null;
+  #closed = false;
+  /** Applied index from which this master may serve (its view change is applied here). */
+  #serveFrom: number | null = null;
+  readonly #servingListeners = new Set<() => void>();
+  #wasServing = false;
+  /** The vote as last made durable. */
+  #saved: { epoch: number; promisedEpoch: number; promisedTo: number | null } = {
+    epoch: 0,
+    promisedEpoch: 0,
+    promisedTo: null,
+  };
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly machine: StateMachine,
+    private readonly clock: LamportClock,
+    options: ReplicatedLogOptions,
+  ) {
+    this.#o = options;
+    this.#plan = tickPlan(options.heartbeatMs, options.failureTimeoutMs);
+  }
+
+  async load(): Promise<void> {
+    const meta = await getMeta(this.pool);
+    const num = (k: string) => Number(meta.get(k) ?? 0);
+    const log = await readClusterLog(this.pool);
+    const promisedTo = meta.get('promised_to');
+    this.#saved = {
+      epoch: num('epoch'),
+      promisedEpoch: num('promised_epoch'),
+      promisedTo: promisedTo === undefined || promisedTo === '' ? null : Number(promisedTo),
+    };
+    this.#core = new ClusterCore<Command>(
+      {
+        id: this.#o.nodeId,
+        peerIds: this.#o.peerIds,
+        heartbeatTicks: this.#plan.heartbeatTicks,
+        failureTimeoutTicks: this.#plan.failureTimeoutTicks,
+        electionTimeoutTicks: this.#plan.electionTimeoutTicks,
+        maxAppendEntries: MAX_APPEND_ENTRIES,
+        clock: this.clock,
+        // Jitter must differ between nodes and restarts; it never affects safety.
+        random: Math.random,
+        isPayload: (p: unknown): p is Command =>
+          typeof p === 'object' && p !== null && typeof (p as { kind?: unknown }).kind === 'string',
+      },
+      {
+        ...this.#saved,
+        log,
+        // The applied prefix is committed by definition (applied in the same transaction).
+        commitIndex: Math.max(num('commit_index'), this.machine.appliedIndex),
+        appliedIndex: this.machine.appliedIndex,
+        lamport: num('lamport'),
+      },
+    );
+  }
+
+  start(): void {
+    this.#lastTickAt = performance.now();
+    this.#timer = setInterval(() => this.#onTimer(), this.#plan.tickMs);
+    this.#schedule();
+  }
+
+  get core(): ClusterCore<Command> {
+    return this.#core;
+  }
+  get appliedIndex(): number {
+    return this.machine.appliedIndex;
+  }
+  get commitIndex(): number {
+    return this.#core.commitIndex;
+  }
+  get epoch(): number {
+    return this.#core.epoch;
+  }
+  get tickMs(): number {
+    return this.#plan.tickMs;
+  }
+
+  /**
+   * A master may run writes only once its view change is committed AND applied here: booking
+   * decisions read the applied tables, which must include everything any earlier master committed.
+   */
+  get serving(): boolean {
+    return this.#core.serving && this.#serveFrom !== null && this.machine.appliedIndex >= this.#serveFrom;
+  }
+
+  /** Called each time this node starts serving as master. */
+  onServing(listener: () => void): () => void {
+    this.#servingListeners.add(listener);
+    return () => this.#servingListeners.delete(listener);
+  }
+
+  /** A consensus message from an authenticated peer. A message claiming another sender is dropped. */
+  receive(from: number, raw: unknown): void {
+    if (this.#closed || (raw as { from?: unknown } | null)?.from !== from) return;
+    if (this.#core.step(raw)) this.#schedule();
+  }
+
+  peerLink(peer: number, up: boolean): void {
+    if (up) this.#core.peerUp(peer);
+    else this.#core.peerDown(peer);
+    this.#schedule();
+  }
+
+  stepDown(): boolean {
+    // Quiet for a few failure timeouts: long enough for the next node to win and settle.
+    const done = this.#core.stepDown(4 * this.#plan.failureTimeoutTicks);
+    this.#schedule();
+    return done;
+  }
+
+  propose(command: Command): Promise<LogEntry> {
+    const r = this.#core.propose(command);
+    if ('notMaster' in r) {
+      return Promise.reject(new AppError('NO_MASTER', 'this node is not the master; retry shortly'));
+    }
+    this.#schedule();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(r.index);
+        reject(new AppError('NO_MASTER', 'the write was not committed in time (failover?); retry shortly'));
+      }, this.#o.proposeTimeoutMs ?? 5000);
+      this.#pending.set(r.index, { epoch: r.epoch, lamport: r.lamport, command, resolve, reject, timer });
+    });
+  }
+
+  waitApplied(index: number, timeoutMs: number): Promise<boolean> {
+    return this.machine.waitApplied(index, timeoutMs);
+  }
+
+  onApplied(listener: (entries: LogEntry[]) => void): () => void {
+    return this.machine.onApplied(listener);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#timer) clearInterval(this.#timer);
+    await this.#pumping;
+    await this.#applying;
+    for (const p of this.#pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(new AppError('NO_MASTER', 'node shutting down'));
+    }
+    this.#pending.clear();
+    await setMeta(this.pool, { lamport: this.clock.time }).catch(() => undefined);
+  }
+
+  // ---- time -----------------------------------------------------------------------------------
+
+  /**
+   * Ticks by elapsed wall time, not by timer callbacks, so timer drift under load does not stretch
+   * the timeouts. After a stall (a starved event loop, or SIGSTOP) the catch-up is capped below the
+   * failure timeout and runs after the pending socket data was read (setImmediate runs after the
+   * poll phase): the node first hears what its peers said meanwhile, and a stall of its own event
+   * loop is not mistaken for silence of the others. Safety never depends on timing: a stale master
+   * cannot commit (the others refuse its epoch), it only learns it is stale a little later.
+   */
+  #onTimer(): void {
+    const now = performance.now();
+    const due = Math.floor((now - this.#lastTickAt) / this.#plan.tickMs);
+    if (due <= 0) return;
+    this.#lastTickAt += due * this.#plan.tickMs;
+    const n = Math.min(due, this.#plan.failureTimeoutTicks - 1);
+    setImmediate(() => {
+      if (this.#closed) return;
+      for (let k = 0; k < n; k++) {
+        this.#core.tick();
+        if (++this.#ticks % this.#plan.heartbeatTicks === 0) this.#o.onHeartbeat?.();
+      }
+      this.#schedule();
+    });
+  }
+
+  // ---- the Ready loop -------------------------------------------------------------------------
+
+  #schedule(): void {
+    if (this.#scheduled || this.#closed) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      if (!this.#pumping) this.#pumping = this.#pump().finally(() => (this.#pumping = null));
+    });
+  }
+
+  /**
+   * Persist (log changes and hard state in one short transaction) → send → advance. Applying the
+   * committed entries happens behind, in the applier: a big entry (a catalog import) takes long to
+   * apply, and heartbeats and acks must not wait for it, or a busy node would look dead.
+   */
+  async #pump(): Promise<void> {
+    while (!this.#closed) {
+      this.#core.flush();
+      if (!this.#core.hasReady()) return;
+      const rd = this.#core.ready();
+      await this.#persist(rd);
+      if (this.#closed) return;
+      for (const m of rd.messages) this.#o.send(m.to, m);
+      for (const e of rd.events) this.#onEvent(e);
+      if (rd.persist.truncateFrom !== undefined) {
+        for (const [index, p] of this.#pending) {
+          if (index >= rd.persist.truncateFrom) this.#settle(index, p, null);
+        }
+      }
+      this.#core.advance(rd);
+      if (rd.committed.length > 0) {
+        this.#toApply.push(...rd.committed);
+        if (!this.#applying) this.#applying = this.#applyLoop().finally(() => (this.#applying = null));
+      }
+    }
+  }
+
+  async #persist(rd: Ready<Command>): Promise<void> {
+    const hard = rd.persist.hardState;
+    const logChanged = rd.persist.truncateFrom !== undefined || rd.persist.append.length > 0;
+    // Only the epoch and the promise must be durable before the messages go out. The commit index
+    // and the Lamport time ride along with the next write: losing them costs a re-learn from the
+    // master, and saving them alone would cost an fsync on every heartbeat that moves the commit.
+    const voteChanged =
+      hard !== undefined &&
+      (hard.epoch !== this.#saved.epoch ||
+        hard.promisedEpoch !== this.#saved.promisedEpoch ||
+        hard.promisedTo !== this.#saved.promisedTo);
+    if (!logChanged && !voteChanged) return;
+    const h = hard ?? { ...this.#saved, commitIndex: this.#core.commitIndex, lamport: this.clock.time };
+    await this.#retrying('persisting the replicated log', () =>
+      inTransaction(this.pool, async (tx) => {
+        await writeClusterLog(tx, rd.persist);
+        await setMeta(tx, {
+          epoch: h.epoch,
+          promised_epoch: h.promisedEpoch,
+          promised_to: h.promisedTo ?? '',
+          commit_index: h.commitIndex,
+          lamport: h.lamport,
+        });
+      }),
+    );
+    if (hard) this.#saved = { epoch: h.epoch, promisedEpoch: h.promisedEpoch, promisedTo: h.promisedTo };
+    if (rd.persist.append.length > 0) this.#o.onBatch?.(rd.persist.append.length);
+  }
+
+  /** Applies committed entries in order, many per transaction, then acknowledges their proposers. */
+  async #applyLoop(): Promise<void> {
+    while (this.#toApply.length > 0 && !this.#closed) {
+      const batch = this.#toApply.splice(0, 256);
+      const commands = batch.map(toLogEntry).filter((e): e is LogEntry => e !== null);
+      const through = batch.at(-1)!.index;
+      await this.#retrying('applying committed entries', () =>
+        inTransaction(this.pool, (tx) => this.machine.applyIn(tx, commands, through)),
+      );
+      if (this.#closed) return;
+      this.machine.applied(commands, through);
+      for (const e of batch) {
+        const p = this.#pending.get(e.index);
+        if (p) this.#settle(e.index, p, e.epoch === p.epoch && e.lamport === p.lamport ? e : null);
+      }
+      const serving = this.serving;
+      if (serving && !this.#wasServing) for (const l of this.#servingListeners) l();
+      this.#wasServing = serving;
+    }
+  }
+
+  /**
+   * A Ready cannot be taken back, and nothing of it may be sent before it is durable: retry until
+   * the database answers. Meanwhile the node is silent, which its peers treat as a failure.
+   */
+  async #retrying(what: string, work: () => Promise<void>): Promise<void> {
+    for (let attempt = 0; !this.#closed; attempt++) {
+      try {
+        await work();
+        return;
+      } catch (error) {
+        this.#o.logger.error({ err: error, attempt }, `${what} failed; retrying`);
+        await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+      }
+    }
+  }
+
+  /** Acknowledges a proposal if its own entry committed, or fails it if another took its place. */
+  #settle(index: number, p: Pending, committed: Entry<Command> | null): void {
+    this.#pending.delete(index);
+    clearTimeout(p.timer);
+    if (committed) p.resolve({ index, epoch: p.epoch, lamport: p.lamport, command: p.command });
+    else p.reject(new AppError('NO_MASTER', 'the write was lost in a failover; retry shortly'));
+  }
+
+  #onEvent(e: ClusterEventRecord): void {
+    if (e.type === 'view-change-done') this.#serveFrom = Number(e.detail['commitIndex'] ?? 0);
+    if (e.type === 'stepped-down' || e.type === 'became-slave' || e.type === 'election-started') {
+      this.#serveFrom = null;
+      this.#wasServing = false;
+    }
+    this.#o.onEvent(e);
+  }
+}
