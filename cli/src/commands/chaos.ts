@@ -58,8 +58,8 @@ export default class Chaos extends BaseCommand<typeof Chaos> {
       state,
       driver,
       {
-        durationMs: Number(f.duration),
-        intervalMs: Number(f.interval),
+        durationMs: parseDuration(f.duration),
+        intervalMs: parseDuration(f.interval),
         faults: parseFaults(f.faults),
         seed: f.seed,
         clients: f.clients,

@@ -27,6 +27,7 @@ import {
 } from '../checker/history.js';
 import type { ClusterDriver, ClusterState } from '../drivers/driver.js';
 import { callOnce, RpcClient, RpcError } from '../rpc-client.js';
+import { saveState } from '../state.js';
 import {
   bookingLatency,
   type Failover,
@@ -265,6 +266,26 @@ async function nemesis(
 ): Promise<NemesisLog> {
   const hit = new Map<number, number>(); // fault step index → node id
   const log: NemesisLog = { injected: 0, skipped: [] };
+  // A restart takes seconds (process start, catch-up): heals run in the background so the
+  // schedule keeps its pace; a node being revived is not a target until it is back.
+  const healing = new Map<number, Promise<void>>();
+  const heal = (node: number, action: 'resume' | 'revive') => {
+    ctx.recorder.fault(action, node);
+    const done = ctx.driver
+      .revive(ctx.state, node, () => {})
+      .then((next) => {
+        const revived = next.nodes.find((n) => n.id === node);
+        ctx.state = {
+          ...ctx.state,
+          nodes: ctx.state.nodes.map((n) => (n.id === node && revived ? revived : n)),
+        };
+      })
+      .catch((error: unknown) => {
+        log.skipped.push(`${action} n${node} failed: ${(error as Error).message}`);
+      })
+      .finally(() => healing.delete(node));
+    healing.set(node, done);
+  };
   for (const [i, step] of steps.entries()) {
     const wait = step.at - ctx.now();
     if (wait > 0) await sleep(wait);
@@ -277,9 +298,9 @@ async function nemesis(
         views = await look(ctx.state, ctx.driver);
         master = masterOf(views);
       }
-      const live = views.filter((v) => v.process === 'running');
+      const live = views.filter((v) => v.process === 'running' && !healing.has(v.id));
       let node: number | undefined;
-      if (step.target.role === 'master') node = master ?? undefined;
+      if (step.target.role === 'master') node = master !== null && !healing.has(master) ? master : undefined;
       else {
         const others = live.filter((v) => v.id !== master).map((v) => v.id);
         node = others.length > 0 ? others[step.target.pick % others.length] : undefined;
@@ -296,11 +317,11 @@ async function nemesis(
     } else {
       const node = hit.get(step.of);
       if (node === undefined) continue;
-      ctx.state = await ctx.driver.revive(ctx.state, node, () => {});
-      ctx.recorder.fault(step.action, node);
+      heal(node, step.action);
       progress('Chaos', `${describeStep(step)} → n${node}`);
     }
   }
+  await Promise.all(healing.values());
   return log;
 }
 
@@ -553,6 +574,7 @@ export async function runChaos(
 
   progress('Healing', 'reviving and resuming every node');
   ctx.state = await healAll(ctx.state, driver, recorder);
+  await saveState(ctx.state);
   await new Promise<void>((resolve) => out.end(resolve));
   progress('Converging', 'waiting until every node has applied the same log');
   const converged = await converge(ctx.state, driver, o.convergeTimeoutMs ?? 60_000);

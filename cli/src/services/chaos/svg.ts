@@ -14,8 +14,9 @@ const fmt = (n: number): string => {
   const a = Math.abs(n);
   if (a >= 10_000) return `${Math.round(n / 1000)}k`;
   if (a >= 1000) return `${(n / 1000).toFixed(1)}k`;
-  if (a >= 10 || Number.isInteger(n)) return String(Math.round(n));
-  return n.toFixed(1);
+  if (Number.isInteger(n)) return String(n);
+  if (a >= 100) return String(Math.round(n));
+  return String(Number(n.toFixed(1)));
 };
 
 /** 0, and a few round ticks up to at least max. */
@@ -56,7 +57,7 @@ export interface LineChartOptions {
   xIsMs?: boolean;
 }
 
-const M = { top: 34, right: 20, bottom: 44, left: 58 };
+const M = { top: 46, right: 20, bottom: 44, left: 58 };
 
 function frame(width: number, height: number, title: string, body: string): string {
   return (
@@ -125,8 +126,8 @@ export function lineChart(o: LineChartOptions): string {
       legend.push({ name: m.label.split(' ')[0]!, color: m.color });
   legend.forEach((l, i) => {
     const x = M.left + 8 + i * 110;
-    body += `<rect x="${x}" y="${M.top - 12}" width="10" height="3" fill="${l.color}"/>`;
-    body += `<text x="${x + 14}" y="${M.top - 8}">${esc(l.name)}</text>`;
+    body += `<rect x="${x}" y="${M.top - 16}" width="10" height="3" fill="${l.color}"/>`;
+    body += `<text x="${x + 14}" y="${M.top - 12}">${esc(l.name)}</text>`;
   });
   return frame(width, height, o.title, body);
 }
@@ -150,7 +151,7 @@ export function barChart(o: BarChartOptions): string {
   const yTicks = niceTicks(Math.max(0, ...values, ...(o.hlines ?? []).map((l) => l.y)));
   const yMax = yTicks.at(-1)!;
   const Y = (y: number) => M.top + h - (y / yMax) * h;
-  const slot = w / Math.max(1, o.bars.length);
+  const slot = Math.min(60, w / Math.max(1, o.bars.length));
   let body = '';
   for (const t of yTicks) {
     body += `<line x1="${M.left}" x2="${M.left + w}" y1="${Y(t)}" y2="${Y(t)}" stroke="#eee"/>`;
