@@ -16,7 +16,13 @@ import { formatMs, parseDuration } from '../src/services/duration.js';
 import { formatLogLine, parseLogLine } from '../src/services/log-format.js';
 import { normalizeServerUrl, redact } from '../src/services/mysql.js';
 import { renderNginxConfig } from '../src/services/nginx/config.js';
-import { agreedMaster, majority, mergeEvents, type NodeObservation } from '../src/services/observe.js';
+import {
+  agreedMaster,
+  majority,
+  mergeEvents,
+  type NodeObservation,
+  settledMaster,
+} from '../src/services/observe.js';
 import { ensureSystemPackage, systemPackages } from '../src/services/system-packages.js';
 
 test('durations: bare milliseconds and units', (t) => {
@@ -95,6 +101,30 @@ test('a stale master in an old epoch loses to the newer one', (t) => {
   t.like(agreedMaster(split, 2), { masterId: 2, epoch: 5 });
   const candidates = [obs(1, status(1, 'candidate', null, 5)), obs(2, status(2, 'candidate', null, 5))];
   t.is(agreedMaster(candidates, 1), null);
+});
+
+test('settled: the highest node at once, a lower one only after it held', (t) => {
+  let clock = 0;
+  const check = settledMaster(3, { holdMs: 1000, now: () => clock });
+  const underTwo = [
+    obs(1, status(1, 'slave', 2, 4)),
+    obs(2, status(2, 'master', 2, 4)),
+    obs(3, status(3, 'slave', 2, 4)),
+  ];
+  t.is(check(underTwo), null, 'node 3 will take over: not settled yet');
+  clock = 999;
+  t.is(check(underTwo), null);
+  clock = 1000;
+  t.like(check(underTwo), { master: { masterId: 2 }, since: 0 });
+  const underThree = [
+    obs(1, status(1, 'slave', 3, 5)),
+    obs(2, status(2, 'slave', 3, 5)),
+    obs(3, status(3, 'master', 3, 5)),
+  ];
+  clock = 1200;
+  t.like(check(underThree), { master: { masterId: 3, epoch: 5 }, since: 1200 });
+  const notKilled = settledMaster(2, { holdMs: 0, accept: (m) => m.masterId !== 3 });
+  t.is(notKilled(underThree), null);
 });
 
 test('events merge in (lamport, nodeId) order, each once', (t) => {

@@ -9,14 +9,15 @@ import type { ClusterDriver, ClusterSpec, ClusterState, Progress } from './drive
 import { getDriver } from './drivers/index.js';
 import { CliError, exitCodes } from './errors.js';
 import {
-  type AgreedMaster,
   agreedMaster,
   majority,
   mergeEvents,
   type NodeObservation,
   observeCluster,
   pollUntil,
+  type Settled,
   type StatusView,
+  settledMaster,
   toStatusView,
 } from './observe.js';
 import { waitFor } from './ports.js';
@@ -28,6 +29,14 @@ export const FAILOVER_TIMEOUT_MS = 30_000;
 export const CATCH_UP_TIMEOUT_MS = 60_000;
 
 export type Warn = (message: string) => void;
+
+/**
+ * How long one agreement must hold before a wait accepts a master that is not the highest node
+ * (bully would normally hand over to it): several failure timeouts of the nodes.
+ */
+function holdMs(state: ClusterState): number {
+  return Math.max(1500, 5 * (state.spec.failureTimeoutMs ?? 300));
+}
 
 async function anyProcessRunning(state: ClusterState, driver: ClusterDriver): Promise<boolean> {
   const states = await Promise.all(state.nodes.map((n) => driver.nodeRunning(state, n.id)));
@@ -57,15 +66,15 @@ export async function clusterStatus(name: string): Promise<StatusView> {
   return toStatusView(state, await observeCluster(state, driver));
 }
 
-/** Waits for a master that every node agrees on (after start: all nodes have joined). */
+/** Waits until every node agrees on one settled master (after start: all nodes have joined). */
 async function waitForElection(
   state: ClusterState,
   driver: ClusterDriver,
   progress: Progress,
   timeoutMs: number,
-): Promise<AgreedMaster> {
+): Promise<Settled> {
   const total = state.nodes.length;
-  const found = await pollUntil(state, driver, (obs) => agreedMaster(obs, total), {
+  const found = await pollUntil(state, driver, settledMaster(total, { holdMs: holdMs(state) }), {
     timeoutMs,
     intervalMs: 100,
     onPoll: (obs) => {
@@ -111,8 +120,33 @@ async function waitForNginx(state: ClusterState, timeoutMs: number): Promise<voi
   }
 }
 
+/**
+ * A new cluster's master loads the bundled catalog right after the first election (a replicated
+ * write). Wait for it through Nginx, so "ready" means a customer sees movies.
+ */
+async function waitForCatalog(state: ClusterState, timeoutMs: number, warn: Warn): Promise<void> {
+  const url = `ws://127.0.0.1:${state.nginx.port}/rpc`;
+  const loaded = await waitFor(
+    'the catalog',
+    async () => {
+      const movies = await callOnce(url, 'catalog.movies', {}, { timeoutMs: 2000 }).catch(() => []);
+      return movies.length > 0;
+    },
+    { timeoutMs, intervalMs: 200 },
+  ).then(
+    () => true,
+    () => false,
+  );
+  if (!loaded) {
+    warn(
+      `the cluster is up but shows no movies yet; load them with: booking catalog import --name ${state.name}`,
+    );
+  }
+}
+
 export interface StartOptions {
   electionTimeoutMs?: number;
+  warn?: Warn;
 }
 
 export async function startCluster(
@@ -139,10 +173,20 @@ export async function startCluster(
   const state = await driver.start(spec, secrets, progress);
   delete state.stoppedAt;
   await saveState(state);
-  await waitForElection(state, driver, progress, opts.electionTimeoutMs ?? ELECTION_TIMEOUT_MS);
+  const settled = await waitForElection(
+    state,
+    driver,
+    progress,
+    opts.electionTimeoutMs ?? ELECTION_TIMEOUT_MS,
+  );
   progress('Waiting for nginx', state.url);
   await waitForNginx(state, 15_000);
-  return toStatusView(state, await observeCluster(state, driver));
+  if (spec.catalog === 'bundled') {
+    progress('Loading the catalog', 'bundled');
+    await waitForCatalog(state, 30_000, opts.warn ?? (() => {}));
+  }
+  // The view the wait accepted: a fresh look could catch the next heartbeat half-way.
+  return toStatusView(state, settled.observations);
 }
 
 export interface KillResult {
@@ -207,18 +251,17 @@ export async function killNode(
   }
   const timeoutMs = opts.timeoutMs ?? FAILOVER_TIMEOUT_MS;
   if (nodeId !== previousMasterId) {
-    // A slave went away: the master stays; report it once it is confirmed.
-    const still = await pollUntil(state, driver, (obs) => agreedMaster(obs, majority(total)), { timeoutMs });
-    return { ...result, newMasterId: still?.masterId ?? null };
+    // A slave went away: the master stays; report it once a majority still follows it.
+    const still = await pollUntil(state, driver, settledMaster(majority(total), { holdMs: 0 }), {
+      timeoutMs,
+    });
+    return { ...result, newMasterId: still?.master.masterId ?? null };
   }
   progress('Waiting for a new master', `node ${nodeId} was the master`);
   const elected = await pollUntil(
     state,
     driver,
-    (obs) => {
-      const agreed = agreedMaster(obs, majority(total));
-      return agreed && agreed.masterId !== nodeId ? agreed : null;
-    },
+    settledMaster(majority(total), { holdMs: holdMs(state), accept: (m) => m.masterId !== nodeId }),
     { timeoutMs, intervalMs: 20 },
   );
   if (!elected) {
@@ -228,7 +271,12 @@ export async function killNode(
       exitCodes.timeout,
     );
   }
-  return { ...result, newMasterId: elected.masterId, failoverMs: Math.round(performance.now() - killedAt) };
+  // From the signal to the first look at the master the cluster settled on.
+  return {
+    ...result,
+    newMasterId: elected.master.masterId,
+    failoverMs: Math.max(1, Math.round(elected.since - killedAt)),
+  };
 }
 
 export async function reviveNode(
@@ -256,17 +304,18 @@ export async function reviveNode(
   await saveState(next);
   const total = next.nodes.length;
   let target: number | null = null;
+  const settle = settledMaster(majority(total), { holdMs: holdMs(next) });
   const caughtUp = await pollUntil(
     next,
     driver,
     (obs: NodeObservation[]) => {
-      const agreed = agreedMaster(obs, majority(total));
+      const settled = settle(obs);
       const self = obs.find((o) => o.id === nodeId)?.status;
-      if (!agreed || !self) return null;
+      if (!settled || !self) return null;
       // The target is fixed the first time we see the master: what was committed when we looked.
-      target ??= agreed.commitIndex;
+      target ??= settled.master.commitIndex;
       progress(`Waiting for node ${nodeId} to catch up`, `applied ${self.appliedIndex} of ${target}`);
-      return self.masterId === agreed.masterId && self.appliedIndex >= target ? obs : null;
+      return self.masterId === settled.master.masterId && self.appliedIndex >= target ? obs : null;
     },
     { timeoutMs: opts.timeoutMs ?? CATCH_UP_TIMEOUT_MS, intervalMs: 100 },
   );

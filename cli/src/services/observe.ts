@@ -4,6 +4,7 @@
  * as "a master all nodes agree on" or "a new master after the old one died".
  */
 
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClusterEvent, ClusterStatus } from '@booking/node/protocol';
 import type { ClusterDriver, ClusterState } from './drivers/driver.js';
@@ -70,6 +71,43 @@ export function agreedMaster(observations: readonly NodeObservation[], need: num
     }
   }
   return null;
+}
+
+export interface Settled {
+  master: AgreedMaster;
+  /** When this agreement (same master, same epoch) was first observed (performance.now()). */
+  since: number;
+  observations: NodeObservation[];
+}
+
+/**
+ * A check for pollUntil that waits for the cluster to settle, not just to agree once: right after
+ * start or a failover a lower node can win an election and a higher one then take over (classic
+ * bully). Settled means `need` nodes agree on a master and either it is the highest answering
+ * node (bully's end state) or the same agreement has held for `holdMs`.
+ */
+export function settledMaster(
+  need: number,
+  opts: { holdMs: number; accept?: (m: AgreedMaster) => boolean; now?: () => number },
+): (observations: NodeObservation[]) => Settled | null {
+  const now = opts.now ?? (() => performance.now());
+  let key = '';
+  let since = 0;
+  return (observations) => {
+    const master = agreedMaster(observations, need);
+    if (!master || (opts.accept && !opts.accept(master))) {
+      key = '';
+      return null;
+    }
+    const k = `${master.masterId}/${master.epoch}`;
+    if (k !== key) {
+      key = k;
+      since = now();
+    }
+    const highest = Math.max(...observations.filter((o) => o.status !== null).map((o) => o.id));
+    if (master.masterId === highest || now() - since >= opts.holdMs) return { master, since, observations };
+    return null;
+  };
 }
 
 export function toStatusView(state: ClusterState, observations: readonly NodeObservation[]): StatusView {

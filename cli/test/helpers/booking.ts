@@ -3,6 +3,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Booking } from '@booking/node/protocol';
 import { RpcError, withRpc } from '../../src/services/rpc-client.js';
 
+class NoShowsYet extends Error {
+  constructor() {
+    super('no future show with free seats');
+  }
+}
+
 /** Reasons that mean "try again": an election is running, or someone took our seats first. */
 const RETRY = new Set(['NO_MASTER', 'SEATS_UNAVAILABLE']);
 
@@ -19,7 +25,8 @@ export async function bookSomeSeats(url: string, count: number, attempts = 40): 
         const shows = (await rpc.call('catalog.shows', {})).filter(
           (s) => Date.parse(s.startsAt) > now + 3_600_000 && s.seatsAvailable >= count,
         );
-        if (shows.length === 0) throw new Error('no future show with free seats');
+        // Right after start the master may still be loading the bundled catalog: retried.
+        if (shows.length === 0) throw new NoShowsYet();
         const show = shows[Math.floor(Math.random() * shows.length)]!;
         const map = await rpc.call('seats.map', { showId: show.id });
         const free = map.rows.flatMap((r) => r.seats).filter((s) => s.status === 'available');
@@ -34,7 +41,9 @@ export async function bookSomeSeats(url: string, count: number, attempts = 40): 
       });
     } catch (error) {
       last = error;
-      const retry = error instanceof RpcError && (error.transport || RETRY.has(error.reason ?? ''));
+      const retry =
+        error instanceof NoShowsYet ||
+        (error instanceof RpcError && (error.transport || RETRY.has(error.reason ?? '')));
       if (!retry) throw error;
       await sleep(250);
     }

@@ -83,7 +83,7 @@ export default class ClusterStart extends BaseCommand<typeof ClusterStart> {
         ...(f['failure-timeout'] ? { failureTimeoutMs: f['failure-timeout'] } : {}),
       },
       this.progress,
-      { electionTimeoutMs: f['election-timeout'] },
+      { electionTimeoutMs: f['election-timeout'], warn: this.warnLine },
     );
     this.endProgress();
     this.log(renderStatus(view));
