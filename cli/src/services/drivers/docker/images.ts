@@ -313,17 +313,24 @@ export async function ensureImage(docker: Docker, spec: ImageSpec, progress: Pro
   return tag;
 }
 
-/** Drops earlier builds of the same image that no container uses (a running cluster keeps its own). */
+/** Builds older than this are candidates for pruning; younger ones may belong to a start running right now. */
+const PRUNE_AFTER_MS = 15 * 60_000;
+
+/**
+ * Drops earlier builds of the same image (for Nginx: of the same cluster) that no container uses
+ * and that are older than PRUNE_AFTER_MS, so a concurrent start never loses the image it just built.
+ */
 async function pruneOlder(docker: Docker, spec: ImageSpec, keep: string): Promise<void> {
+  const labels = [`${LABEL.image}=${spec.kind}`];
+  const cluster = spec.labels?.[LABEL.cluster];
+  if (cluster) labels.push(`${LABEL.cluster}=${cluster}`);
   const images = await docker.listImages({
-    filters: JSON.stringify({ label: [`${LABEL.image}=${spec.kind}`] }) as unknown as Record<
-      string,
-      string[]
-    >,
+    filters: JSON.stringify({ label: labels }) as unknown as Record<string, string[]>,
   });
   for (const image of images) {
-    const tags = (image.RepoTags ?? []).filter((t) => t.startsWith(`${spec.repository}:`) && t !== keep);
-    if (tags.length === 0 || (image.RepoTags ?? []).includes(keep)) continue;
+    const tags = image.RepoTags ?? [];
+    if (tags.includes(keep) || !tags.some((t) => t.startsWith(`${spec.repository}:`))) continue;
+    if (Date.now() - image.Created * 1000 < PRUNE_AFTER_MS) continue;
     // Without force, the engine refuses to remove an image a container uses: exactly right.
     await docker
       .getImage(image.Id)

@@ -15,6 +15,7 @@
  * also the volumes, the cluster's Nginx image and the state folder.
  */
 import { createHash } from 'node:crypto';
+import http from 'node:http';
 import type Docker from 'dockerode';
 import { CliError, exitCodes } from '../../errors.js';
 import { databaseName } from '../../mysql.js';
@@ -149,14 +150,20 @@ async function waitMysqlHealthy(docker: Docker, id: string, name: string): Promi
   );
 }
 
-async function httpOk(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-    await response.body?.cancel();
-    return response.ok;
-  } catch {
-    return false;
-  }
+/**
+ * GET url answers 2xx within timeoutMs? Plain node:http rather than fetch: its socket and timer
+ * keep the process alive while waiting (fetch with AbortSignal.timeout may let a CLI process
+ * that has nothing else to do exit in the middle of the wait).
+ */
+function httpOk(url: string, timeoutMs = 2000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const request = http.get(url, { agent: false }, (response) => {
+      response.resume();
+      resolve((response.statusCode ?? 0) >= 200 && (response.statusCode ?? 0) < 300);
+    });
+    request.setTimeout(timeoutMs, () => request.destroy(new Error('timeout')));
+    request.on('error', () => resolve(false));
+  });
 }
 
 /** Waits until the node answers /healthz through Nginx (it runs, migrated its database, listens). */
