@@ -97,6 +97,15 @@ maybe(
     await driver.revive(state, masterId, () => {});
     t.is(await driver.nodeRunning(state, masterId), 'running');
 
+    // --pause freezes a node without killing it (docker pause); revive resumes it.
+    const paused = state.nodes.find((n) => n.id !== masterId)!.id;
+    await driver.kill(state, paused, { pause: true });
+    t.is(await driver.nodeRunning(state, paused), 'paused');
+    await driver.revive(state, paused, () => {});
+    t.is(await driver.nodeRunning(state, paused), 'running');
+    const afterResume = await bookThrough(url, 1, 60_000);
+    t.is(afterResume.booking.status, 'confirmed');
+
     await driver.stop(state, { purge: true }, () => {});
     started = null;
     t.deepEqual(await clusterLeftovers(name), { containers: [], networks: [], volumes: [] });
