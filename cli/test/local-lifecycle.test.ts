@@ -4,6 +4,7 @@
  * process and no port, and a restart that keeps the data. The three-node failover is in
  * local-failover.test.ts.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
@@ -16,7 +17,7 @@ import { canBind, freePort } from '../src/services/ports.js';
 import { processState } from '../src/services/processes.js';
 import { withRpc } from '../src/services/rpc-client.js';
 import { bookSomeSeats } from './helpers/booking.js';
-import { json, newStateRoot, runCli, uniqueName } from './helpers/cli.js';
+import { cliBin, json, newStateRoot, runCli, uniqueName } from './helpers/cli.js';
 
 const stateRoot = newStateRoot();
 const name = uniqueName('life');
@@ -139,6 +140,33 @@ test.serial('logs: pretty lines, or JSON lines with --json', async (t) => {
   t.true(records.some((rec) => rec.nodeId === 1 && rec.msg === 'booking node listening'));
   const missing = await cli('cluster', 'logs', '--node', '7');
   t.is(missing.code, 3);
+});
+
+test.serial('logs --follow streams until Ctrl-C', async (t) => {
+  const child = spawn(process.execPath, [cliBin, 'cluster', 'logs', '--follow', '--name', name], {
+    env: { ...process.env, BOOKING_STATE_ROOT: stateRoot, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  let out = '';
+  await new Promise<void>((resolve) => {
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      if (out.includes('booking node listening')) resolve();
+    });
+  });
+  // Lines written after the command started show up too: restart the node, it logs again.
+  t.is((await cli('cluster', 'kill', '--node', '1')).code, 0);
+  t.is((await cli('cluster', 'revive', '--node', '1')).code, 0);
+  await new Promise<void>((resolve) => {
+    const check = () => {
+      if (out.split('booking node listening').length - 1 >= 2) resolve();
+    };
+    child.stdout.on('data', check);
+    check();
+  });
+  child.kill('SIGINT');
+  t.is(await exited, 0);
 });
 
 test.serial('kill and revive the only node', async (t) => {
