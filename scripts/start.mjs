@@ -46,9 +46,16 @@ function booking(args, { own = false, capture = false } = {}) {
 
 let stopping = false;
 let attached = false;
+/** While `booking cluster start` runs, Ctrl-C reaches it too and it cleans up after itself. */
+let starting = false;
+let interrupted = false;
 let timer = null;
 
 async function shutdown(code) {
+  if (starting) {
+    interrupted = true;
+    return;
+  }
   if (stopping) return;
   stopping = true;
   if (timer) clearTimeout(timer);
@@ -69,16 +76,18 @@ try {
   process.exit(1);
 }
 
-// Ctrl-C during the start reaches the CLI too (same process group) and ends it; we then stop
-// whatever it had started.
+// Ctrl-C during the start reaches the CLI too (same process group): it stops what it had
+// started and exits; afterwards Ctrl-C is ours and stops the cluster.
 process.on('SIGINT', () => void shutdown(130));
 process.on('SIGTERM', () => void shutdown(143));
 
 const defaults = [];
 if (flagValue(['--nodes'], null) === null) defaults.push('--nodes', '3');
 if (flagValue(['--port', '-p'], null) === null) defaults.push('--port', '8080');
+starting = true;
 const started = await booking(['cluster', 'start', ...defaults, ...passThrough]);
-if (stopping) await new Promise(() => {}); // shutdown() is running and exits the process
+starting = false;
+if (interrupted) process.exit(130);
 if (started.code === EXIT_CONFLICT) {
   const probe = await booking(['cluster', 'status', '--name', name, '--json'], { capture: true });
   if (probe.code !== 0) process.exit(started.code); // the port is taken by something else

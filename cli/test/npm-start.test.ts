@@ -11,7 +11,7 @@ import type { ClusterState } from '../src/services/drivers/driver.js';
 import { nodeBin } from '../src/services/paths.js';
 import { canBind, freePort } from '../src/services/ports.js';
 import { processState } from '../src/services/processes.js';
-import { newStateRoot, runCli, uniqueName } from './helpers/cli.js';
+import { cliBin, newStateRoot, runCli, uniqueName } from './helpers/cli.js';
 
 const startScript = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../scripts/start.mjs');
 
@@ -53,4 +53,40 @@ test('npm start runs the cluster in the foreground and Ctrl-C stops it', async (
   t.is(await processState(state.nginx.pid, state.nginx.configFile!), 'stopped');
   t.true(await canBind(port));
   t.true(await canBind(state.nodes[0]!.port));
+});
+
+test('Ctrl-C during cluster start stops what was started', async (t) => {
+  const stateRoot = newStateRoot();
+  const name = uniqueName('interrupted');
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [cliBin, 'cluster', 'start', '--name', name, '--port', String(port)],
+    {
+      env: { ...process.env, BOOKING_STATE_ROOT: stateRoot, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  t.teardown(async () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await runCli(['cluster', 'stop', '--purge', '--name', name], { stateRoot });
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  child.stdout.resume();
+  let err = '';
+  await new Promise<void>((resolve) => {
+    child.stderr.on('data', (chunk) => {
+      err += chunk;
+      if (err.includes('Starting 3 nodes')) resolve();
+    });
+  });
+  child.kill('SIGINT');
+  t.is(await exited, 130);
+  t.regex(err, /Interrupted: stopping what was started/);
+  const state = JSON.parse(await readFile(path.join(stateRoot, name, 'state.json'), 'utf8')) as ClusterState;
+  t.truthy(state.stoppedAt);
+  for (const node of state.nodes) {
+    t.is(await processState(node.pid, nodeBin), 'stopped');
+  }
+  t.true(await canBind(port));
 });

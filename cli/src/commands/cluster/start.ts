@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand, nameFlag } from '../../base-command.js';
-import { startCluster } from '../../services/cluster.js';
+import { startCluster, stopCluster } from '../../services/cluster.js';
 import { driverNames } from '../../services/drivers/index.js';
 import { formatMs, parseDuration } from '../../services/duration.js';
 import { DEFAULT_MYSQL_URL, normalizeServerUrl } from '../../services/mysql.js';
@@ -70,6 +70,18 @@ export default class ClusterStart extends BaseCommand<typeof ClusterStart> {
     const f = this.flags;
     const name = validateClusterName(f.name);
     const started = Date.now();
+    // Ctrl-C half-way must not leave nodes behind: stop what was started (the state is saved
+    // after every spawn), twice in case a spawn raced with the first pass, then exit 130.
+    const interrupted = async () => {
+      this.endProgress('interrupted');
+      process.stderr.write(`Interrupted: stopping what was started of cluster "${name}"...\n`);
+      for (let pass = 0; pass < 2; pass++) {
+        await stopCluster(name, { purge: false }, () => {}).catch(() => {});
+      }
+      process.exit(130);
+    };
+    process.once('SIGINT', interrupted);
+    process.once('SIGTERM', interrupted);
     const view = await startCluster(
       {
         name,
@@ -84,7 +96,10 @@ export default class ClusterStart extends BaseCommand<typeof ClusterStart> {
       },
       this.progress,
       { electionTimeoutMs: f['election-timeout'], warn: this.warnLine },
-    );
+    ).finally(() => {
+      process.off('SIGINT', interrupted);
+      process.off('SIGTERM', interrupted);
+    });
     this.endProgress();
     this.log(renderStatus(view));
     this.log('');
