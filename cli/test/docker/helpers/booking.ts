@@ -58,25 +58,36 @@ export async function bookThrough(url: string, count: number, withinMs = 60_000)
   }
 }
 
-/** Polls every node (through Nginx's /nodes/<id>/rpc) until one reports itself master. */
+/**
+ * Polls every node (through Nginx's /nodes/<id>/rpc) until a majority of them name the same master
+ * and that master says so itself, twice in a row half a second apart: a node that is master for a
+ * moment while the others are still starting (bully: a higher id takes over) does not count.
+ */
 export async function waitForMaster(
   nodes: readonly { id: number; rpcUrl: string }[],
-  opts: { exclude?: number; withinMs?: number } = {},
+  opts: { withinMs?: number } = {},
 ): Promise<number> {
   const deadline = Date.now() + (opts.withinMs ?? 60_000);
+  const majority = Math.floor(nodes.length / 2) + 1;
+  let previous: number | null = null;
   for (;;) {
-    for (const node of nodes) {
-      if (node.id === opts.exclude) continue;
-      try {
-        const status = await withRpc(node.rpcUrl, { connectTimeoutMs: 1000, callTimeoutMs: 1000 }, (rpc) =>
+    const statuses = await Promise.all(
+      nodes.map((node) =>
+        withRpc(node.rpcUrl, { connectTimeoutMs: 1000, callTimeoutMs: 1000 }, (rpc) =>
           rpc.call('cluster.status', {}),
-        );
-        if (status.role === 'master' && status.masterId === status.nodeId) return status.nodeId;
-      } catch {
-        // dead, paused or still starting: ask the next one
-      }
+        ).catch(() => null),
+      ),
+    );
+    const votes = new Map<number, number>();
+    for (const status of statuses) {
+      if (status?.masterId != null) votes.set(status.masterId, (votes.get(status.masterId) ?? 0) + 1);
     }
-    if (Date.now() > deadline) throw new Error('no node became master in time');
-    await sleep(250);
+    const agreed = [...votes].find(
+      ([id, count]) => count >= majority && statuses.some((s) => s?.nodeId === id && s.role === 'master'),
+    )?.[0];
+    if (agreed !== undefined && agreed === previous) return agreed;
+    previous = agreed ?? null;
+    if (Date.now() > deadline) throw new Error('no master agreed on by a majority in time');
+    await sleep(500);
   }
 }

@@ -337,4 +337,26 @@ async function pruneOlder(docker: Docker, spec: ImageSpec, keep: string): Promis
       .remove()
       .catch(() => {});
   }
+  if (spec.kind === 'node') await pruneStageCache(docker);
+}
+
+/**
+ * The legacy builder (what the engine API offers without BuildKit) keeps the node image's `deps`
+ * stage as an untagged image: its build cache. Keep the newest, drop older ones past PRUNE_AFTER_MS.
+ */
+async function pruneStageCache(docker: Docker): Promise<void> {
+  const stages = await docker.listImages({
+    filters: JSON.stringify({ dangling: ['true'], label: ['booking.stage=deps'] }) as unknown as Record<
+      string,
+      string[]
+    >,
+  });
+  const old = stages.sort((a, b) => b.Created - a.Created).slice(1);
+  for (const image of old) {
+    if (Date.now() - image.Created * 1000 < PRUNE_AFTER_MS) continue;
+    await docker
+      .getImage(image.Id)
+      .remove()
+      .catch(() => {});
+  }
 }
