@@ -4,7 +4,7 @@
  */
 import type { Pool } from 'mysql2/promise';
 import type { LogEntry } from '../booking/entries.js';
-import { applyCommand, type Db, getMeta, inTransaction, setMeta } from '../store/queries.js';
+import { applyCommands, type Db, getMeta, inTransaction, setMeta } from '../store/queries.js';
 import { localDateOf } from './local-date.js';
 
 export class StateMachine {
@@ -29,10 +29,11 @@ export class StateMachine {
    * view-change barriers), which are not in `entries`.
    */
   async applyIn(tx: Db, entries: LogEntry[], throughIndex?: number): Promise<void> {
-    for (const entry of entries) {
-      if (entry.index <= this.#appliedIndex) continue;
-      await applyCommand(tx, entry, localDateOf);
-    }
+    await applyCommands(
+      tx,
+      entries.filter((entry) => entry.index > this.#appliedIndex),
+      localDateOf,
+    );
     const last = Math.max(entries.at(-1)?.index ?? 0, throughIndex ?? 0);
     if (last > this.#appliedIndex) await setMeta(tx, { applied_index: last });
   }
