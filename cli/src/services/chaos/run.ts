@@ -264,22 +264,28 @@ async function nemesis(
   stop: () => boolean,
   progress: Progress,
 ): Promise<NemesisLog> {
-  const hit = new Map<number, number>(); // fault step index → node id
+  /** Fault step index → the node it hit and when (run time). */
+  const hit = new Map<number, { node: number; at: number }>();
   const log: NemesisLog = { injected: 0, skipped: [] };
   // A restart takes seconds (process start, catch-up): heals run in the background so the
-  // schedule keeps its pace; a node being revived is not a target until it is back.
+  // schedule keeps its pace. The next fault waits for them, so no more nodes are down at once
+  // than the schedule allows, even when the cluster is slow.
   const healing = new Map<number, Promise<void>>();
   const heal = (node: number, action: 'resume' | 'revive') => {
-    ctx.recorder.fault(action, node);
-    const done = ctx.driver
-      .revive(ctx.state, node, () => {})
-      .then((next) => {
-        const revived = next.nodes.find((n) => n.id === node);
-        ctx.state = {
-          ...ctx.state,
-          nodes: ctx.state.nodes.map((n) => (n.id === node && revived ? revived : n)),
-        };
-      })
+    const done = (async () => {
+      // A signal is delivered asynchronously: make sure the fault shows before undoing it, or a
+      // resume could look at a process that is not stopped yet and do nothing.
+      const effect = action === 'resume' ? 'paused' : 'stopped';
+      for (let i = 0; i < 50 && (await ctx.driver.nodeRunning(ctx.state, node)) !== effect; i++)
+        await sleep(20);
+      ctx.recorder.fault(action, node);
+      const next = await ctx.driver.revive(ctx.state, node, () => {});
+      const revived = next.nodes.find((n) => n.id === node);
+      ctx.state = {
+        ...ctx.state,
+        nodes: ctx.state.nodes.map((n) => (n.id === node && revived ? revived : n)),
+      };
+    })()
       .catch((error: unknown) => {
         log.skipped.push(`${action} n${node} failed: ${(error as Error).message}`);
       })
@@ -287,10 +293,11 @@ async function nemesis(
     healing.set(node, done);
   };
   for (const [i, step] of steps.entries()) {
-    const wait = step.at - ctx.now();
-    if (wait > 0) await sleep(wait);
-    if (stop()) break;
     if ('target' in step) {
+      await Promise.all(healing.values());
+      const wait = step.at - ctx.now();
+      if (wait > 0) await sleep(wait);
+      if (stop()) break;
       let views = await look(ctx.state, ctx.driver);
       let master = masterOf(views);
       for (let tries = 0; master === null && tries < 20 && !stop(); tries++) {
@@ -298,9 +305,9 @@ async function nemesis(
         views = await look(ctx.state, ctx.driver);
         master = masterOf(views);
       }
-      const live = views.filter((v) => v.process === 'running' && !healing.has(v.id));
+      const live = views.filter((v) => v.process === 'running');
       let node: number | undefined;
-      if (step.target.role === 'master') node = master !== null && !healing.has(master) ? master : undefined;
+      if (step.target.role === 'master') node = master ?? undefined;
       else {
         const others = live.filter((v) => v.id !== master).map((v) => v.id);
         node = others.length > 0 ? others[step.target.pick % others.length] : undefined;
@@ -311,14 +318,18 @@ async function nemesis(
       }
       await ctx.driver.kill(ctx.state, node, { pause: step.action === 'pause' });
       ctx.recorder.fault(step.action, node, step.action === 'pause' ? 'SIGSTOP' : 'SIGKILL', node === master);
-      hit.set(i, node);
+      hit.set(i, { node, at: ctx.now() });
       log.injected += 1;
       progress('Chaos', `${describeStep(step)} → n${node}`);
     } else {
-      const node = hit.get(step.of);
-      if (node === undefined) continue;
-      heal(node, step.action);
-      progress('Chaos', `${describeStep(step)} → n${node}`);
+      const fault = hit.get(step.of);
+      if (fault === undefined) continue;
+      // Keep the planned down time even when the fault itself came late.
+      const planned = step.at - steps[step.of]!.at;
+      const wait = Math.max(step.at, fault.at + planned) - ctx.now();
+      if (wait > 0) await sleep(wait);
+      heal(fault.node, step.action);
+      progress('Chaos', `${describeStep(step)} → n${fault.node}`);
     }
   }
   await Promise.all(healing.values());
