@@ -142,7 +142,7 @@ async function ensureNginxBinary(progress: Progress): Promise<string> {
 
 async function writeNginxConfig(state: ClusterState, dir: string): Promise<string> {
   const { runtimeDir, configFile } = nginxPaths(dir);
-  for (const sub of ['tmp']) await mkdir(path.join(runtimeDir, sub), { recursive: true, mode: 0o700 });
+  await mkdir(path.join(runtimeDir, 'tmp'), { recursive: true, mode: 0o700 });
   const spaRoot = existsSync(path.join(spaDist, 'index.html')) ? spaDist : null;
   const config = renderNginxConfig({
     listen: `127.0.0.1:${state.nginx.port}`,
