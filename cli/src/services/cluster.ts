@@ -185,8 +185,11 @@ export async function startCluster(
     progress('Loading the catalog', 'bundled');
     await waitForCatalog(state, 30_000, opts.warn ?? (() => {}));
   }
-  // The view the wait accepted: a fresh look could catch the next heartbeat half-way.
-  return toStatusView(state, settled.observations);
+  // A fresh look (commit indexes after the catalog) if it still shows the settled master; else
+  // the view the wait accepted (a fresh look can catch a node between two heartbeats).
+  const fresh = await observeCluster(state, driver);
+  const same = agreedMaster(fresh, state.nodes.length)?.masterId === settled.master.masterId;
+  return toStatusView(state, same ? fresh : settled.observations);
 }
 
 export interface KillResult {
