@@ -3,7 +3,7 @@
  * does, with its own state root so tests never touch a user's `.booking/`.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,8 +21,16 @@ export interface CliOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+const roots: string[] = [];
+// Removed when the test process ends (each test stops its clusters in an after.always hook).
+process.once('exit', () => {
+  for (const root of roots) rmSync(root, { recursive: true, force: true });
+});
+
 export function newStateRoot(): string {
-  return mkdtempSync(path.join(os.tmpdir(), 'booking-cli-test-'));
+  const root = mkdtempSync(path.join(os.tmpdir(), 'booking-cli-test-'));
+  roots.push(root);
+  return root;
 }
 
 /** At most this many CLI processes per test file at once: each one loads oclif and tsx. */
