@@ -4,7 +4,7 @@
  * the master, book again, revive, stop; afterwards no container, network, volume or published
  * port of the cluster remains.
  *
- * Slow (images, containers): runs under `npm run test:docker`, which sets BOOKING_TEST_DOCKER=1.
+ * Slow (images, containers): runs under `npm run test:docker`, not in the default cli suite.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -18,8 +18,6 @@ import { bookThrough, waitForMaster } from './helpers/booking.js';
 import { ensureBaseImage, ensureDockerEngine } from './helpers/engine.js';
 
 const test = anyTest as TestFn<{ stateRoot: string }>;
-const enabled = process.env.BOOKING_TEST_DOCKER === '1';
-const maybe = enabled ? test.serial : test.skip;
 
 const name = `dockertest_${process.pid}`;
 const driver = createDockerDriver();
@@ -28,7 +26,6 @@ let started: ClusterState | null = null;
 test.before(async (t) => {
   t.context.stateRoot = mkdtempSync(path.join(os.tmpdir(), 'booking-docker-test-'));
   process.env.BOOKING_STATE_ROOT = t.context.stateRoot;
-  if (!enabled) return;
   t.timeout(20 * 60_000, 'installing docker.io and building the offline base image');
   const docker = await ensureDockerEngine((line) => t.log(line));
   await ensureBaseImage(docker, (line) => t.log(line));
@@ -40,7 +37,7 @@ test.after.always(async (t) => {
   rmSync(t.context.stateRoot, { recursive: true, force: true });
 });
 
-maybe(
+test.serial(
   'docker: start 3 nodes, book through nginx, kill the master, book again, stop leaves nothing',
   async (t) => {
     t.timeout(10 * 60_000, 'building images and starting 7 containers');

@@ -5,7 +5,7 @@
  * `revive` catches up, `events` is in Lamport order, `stop --purge` leaves nothing.
  *
  * Needs the replicated cluster (bully election, majority replication) in node/src/cluster.
- * Runs under `npm run test:docker` (BOOKING_TEST_DOCKER=1).
+ * Runs under `npm run test:docker`, not in the default cli suite.
  */
 import { rmSync } from 'node:fs';
 import anyTest, { type TestFn } from 'ava';
@@ -17,8 +17,6 @@ import { bookThrough } from './helpers/booking.js';
 import { ensureBaseImage, ensureDockerEngine } from './helpers/engine.js';
 
 const test = anyTest as TestFn<{ stateRoot: string }>;
-const enabled = process.env.BOOKING_TEST_DOCKER === '1';
-const maybe = enabled ? test.serial : test.skip;
 const name = `dockercli_${process.pid}`;
 
 interface Status {
@@ -31,19 +29,17 @@ interface Status {
 
 test.before(async (t) => {
   t.context.stateRoot = newStateRoot();
-  if (!enabled) return;
   t.timeout(20 * 60_000, 'installing docker.io and building the offline base image');
   const docker = await ensureDockerEngine((line) => t.log(line));
   await ensureBaseImage(docker, (line) => t.log(line));
 });
 
 test.after.always(async (t) => {
-  if (enabled)
-    await runCli(['cluster', 'stop', '--name', name, '--purge'], { stateRoot: t.context.stateRoot });
+  await runCli(['cluster', 'stop', '--name', name, '--purge'], { stateRoot: t.context.stateRoot });
   rmSync(t.context.stateRoot, { recursive: true, force: true });
 });
 
-maybe(
+test.serial(
   'booking CLI on docker: start, book, kill --master, the booking survives, book again, revive, stop',
   async (t) => {
     t.timeout(10 * 60_000);
