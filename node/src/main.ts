@@ -300,13 +300,16 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
       if (closed) return;
       closed = true;
       clearInterval(sweeper);
-      for (const ws of clients.clients) ws.terminate();
-      clients.close();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
+      // Peer and client sockets first: server.close() only calls back once every connection
+      // has ended, so ending them after it made every shutdown wait for a timeout.
       await cluster.close();
       await transport?.close();
       await replicated?.close();
+      for (const ws of clients.clients) ws.terminate();
+      clients.close();
+      const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await serverClosed;
       await events.flush();
       await setMeta(pool, { lamport: clock.time }).catch(() => undefined);
       await workers.close();
