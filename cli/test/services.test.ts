@@ -236,7 +236,7 @@ test('nginx config: /rpc over every node with passive failover, direct routes pe
   );
   t.regex(
     config,
-    /location = \/rpc \{[^}]*proxy_set_header Upgrade \$http_upgrade;[^}]*proxy_read_timeout 3600s;[^}]*proxy_next_upstream error timeout/,
+    /location = \/rpc \{[^}]*proxy_set_header Upgrade \$http_upgrade;[^}]*proxy_read_timeout 15s;[^}]*proxy_next_upstream error timeout/,
   );
   t.regex(config, /location = \/nodes\/2\/rpc \{\s*proxy_pass http:\/\/booking_node_2\/rpc;/);
   t.regex(config, /try_files \$uri \$uri\/ \/index\.html;/);

@@ -14,7 +14,12 @@ import { TokenBucket } from './rate-limit.js';
 import type { Subscriptions } from './subscriptions.js';
 
 export const MAX_FRAME_BYTES = 64 * 1024;
-const PING_MS = 15_000;
+/**
+ * Pings keep a socket's data flowing both ways even when the client is idle, which lets Nginx
+ * use a short read timeout: a frozen (SIGSTOPped) node stops pinging, so Nginx drops its
+ * sockets, and a new handshake to it times out and moves to the next node.
+ */
+export const PING_MS = 5_000;
 /** A slow reader may not make the node buffer without bound. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
