@@ -5,7 +5,8 @@
 //
 // Extra arguments go to `booking cluster start`: `npm start -- --nodes 5 --port 9090`.
 // If the cluster already runs, this attaches to it and Ctrl-C leaves it running.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureMariaDb, ensureNginx } from './ensure-system.mjs';
@@ -74,6 +75,16 @@ try {
 } catch (error) {
   process.stderr.write(`setup: ${error.message}\n`);
   process.exit(1);
+}
+
+// nginx serves the web app from spa/dist, which a fresh clone does not have yet.
+if (!existsSync(path.join(root, 'spa/dist/index.html'))) {
+  process.stdout.write('Building the web app (first start only)...\n');
+  const built = spawnSync('npm', ['run', 'build', '-w', 'spa'], { cwd: root, stdio: 'inherit' });
+  if (built.status !== 0) {
+    process.stderr.write('setup: the web app did not build; see above (npm run build -w spa)\n');
+    process.exit(1);
+  }
 }
 
 // Ctrl-C during the start reaches the CLI too (same process group): it stops what it had

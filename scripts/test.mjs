@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: sets up what the suites need, runs every workspace's suites in turn, and ends
 // with one plain line `N passed, N failed` summed over all of them.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { ensureChromium, ensureMariaDb, ensureNginx } from './ensure-system.mjs';
 
@@ -9,7 +9,9 @@ const suites = [
   { name: 'node', cwd: 'node', args: ['ava'] },
   { name: 'cli', cwd: 'cli', args: ['ava'] },
   { name: 'spa', cwd: 'spa', args: ['ava'] },
-  { name: 'spa-browser', cwd: 'spa', args: ['npm', 'run', 'test:browser'] },
+  // The web app is built once, below, before any suite: the browser suite and the npm start
+  // tests both serve spa/dist.
+  { name: 'spa-browser', cwd: 'spa', args: ['ava', '--config', 'ava.browser.config.mjs'] },
   // Last and alone: seven containers next to the local-driver suites would starve two cores.
   { name: 'docker', cwd: 'cli', args: ['ava', '--config', 'ava.docker.config.mjs'] },
 ];
@@ -43,6 +45,12 @@ function run(suite) {
 await ensureMariaDb();
 ensureNginx();
 ensureChromium();
+process.stdout.write('\n== building the web app ==\n');
+const build = spawnSync('npm', ['run', 'build', '-w', 'spa'], { stdio: 'inherit' });
+if (build.status !== 0) {
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
 const hasTests = (dir) =>
   existsSync(`${dir}/test`) &&
   readdirSync(`${dir}/test`, { recursive: true, withFileTypes: true }).some(
