@@ -211,6 +211,15 @@ async function removeClusterObjects(
   }
 }
 
+/** A container's place on the cluster network: a fixed address, and a short name if it has one. */
+function fixedAddress(network: string, ipv4: string, alias?: string) {
+  return {
+    EndpointsConfig: {
+      [network]: { IPAMConfig: { IPv4Address: ipv4 }, ...(alias ? { Aliases: [alias] } : {}) },
+    },
+  };
+}
+
 export function createDockerDriver(): ClusterDriver {
   return {
     name: 'docker',
@@ -299,14 +308,7 @@ export function createDockerDriver(): ClusterDriver {
               Mounts: [{ Type: 'volume', Source: volume, Target: '/var/lib/mysql' }],
               RestartPolicy: { Name: 'no' },
             },
-            NetworkingConfig: {
-              EndpointsConfig: {
-                [names.network(spec.name)]: {
-                  IPAMConfig: { IPv4Address: net.mysql(node.id) },
-                  Aliases: [`db${node.id}`],
-                },
-              },
-            },
+            NetworkingConfig: fixedAddress(names.network(spec.name), net.mysql(node.id), `db${node.id}`),
           });
           await saveState(state);
         }
@@ -336,14 +338,7 @@ export function createDockerDriver(): ClusterDriver {
               RestartPolicy: { Name: 'no' },
               LogConfig: { Type: 'json-file', Config: { 'max-size': '20m', 'max-file': '2' } },
             },
-            NetworkingConfig: {
-              EndpointsConfig: {
-                [names.network(spec.name)]: {
-                  IPAMConfig: { IPv4Address: net.node(node.id) },
-                  Aliases: [`n${node.id}`],
-                },
-              },
-            },
+            NetworkingConfig: fixedAddress(names.network(spec.name), net.node(node.id), `n${node.id}`),
           });
           await saveState(state);
         }
@@ -359,9 +354,7 @@ export function createDockerDriver(): ClusterDriver {
             PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: String(spec.port) }] },
             RestartPolicy: { Name: 'no' },
           },
-          NetworkingConfig: {
-            EndpointsConfig: { [names.network(spec.name)]: { IPAMConfig: { IPv4Address: net.nginx } } },
-          },
+          NetworkingConfig: fixedAddress(names.network(spec.name), net.nginx),
         });
         await saveState(state);
         await poll('nginx to listen', () => isListening(spec.port), { timeoutMs: 15_000, intervalMs: 100 });
