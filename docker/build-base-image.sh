@@ -72,7 +72,8 @@ fi
 [[ $(id -u) -eq 0 ]] || die "debootstrap and chroot need root: run as root (sudo $0)"
 if ! command -v debootstrap >/dev/null; then
   log "installing debootstrap"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y debootstrap >&2 ||
+  { DEBIAN_FRONTEND=noninteractive apt-get install -y debootstrap >&2 ||
+    { apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y debootstrap >&2; }; } ||
     die "could not install debootstrap: run apt-get update && apt-get install -y debootstrap"
 fi
 
