@@ -411,7 +411,7 @@ const toStored = (b: {
 });
 
 /** Local driver: every booking row of every node's own database. */
-async function readDatabases(
+export async function readDatabases(
   state: ClusterState,
   history: HistoryRecord[],
   keep: (b: StoredBooking) => boolean = () => true,
@@ -450,7 +450,7 @@ async function readDatabases(
 }
 
 /** Any driver: the acknowledged codes looked up on every node, and the seat maps of the shows used. */
-async function readOverRpc(state: ClusterState, history: HistoryRecord[]): Promise<FinalState> {
+export async function readOverRpc(state: ClusterState, history: HistoryRecord[]): Promise<FinalState> {
   const codes = new Set<string>();
   for (const r of history)
     if (r.type === 'ok' && (r.method === 'bookings.book' || r.method === 'bookings.confirm'))

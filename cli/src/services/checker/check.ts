@@ -445,11 +445,35 @@ function checkExplained(
   }
   if (all.size === 0) return;
   const list = [...all.values()];
-  const compatible = list.map(({ booking }) =>
-    groups.flatMap((g, gi) =>
-      g.ops.some((op) => couldCreate(op, booking, holds)) || g.okIds.has(booking.id) ? [gi] : [],
-    ),
-  );
+  // Index the groups by customer and by acknowledged booking id: a booking can only come from a
+  // request with its customer, or be the one a request was told about.
+  const byCustomer = new Map<string, number[]>();
+  const byOkId = new Map<string, number[]>();
+  const push = (m: Map<string, number[]>, k: string, gi: number) => {
+    const list = m.get(k);
+    if (!list) m.set(k, [gi]);
+    else if (list.at(-1) !== gi) list.push(gi);
+  };
+  groups.forEach((g, gi) => {
+    for (const op of g.ops) {
+      const inv = op.invoke;
+      if (inv.method === 'bookings.book' || inv.method === 'bookings.confirm')
+        push(byCustomer, `${inv.params.customer.email}\u0000${inv.params.customer.name}`, gi);
+    }
+    for (const id of g.okIds) push(byOkId, id, gi);
+  });
+  const compatible = list.map(({ booking }) => {
+    const candidates = new Set([
+      ...(byCustomer.get(`${booking.customer.email}\u0000${booking.customer.name}`) ?? []),
+      ...(byOkId.get(booking.id) ?? []),
+    ]);
+    return [...candidates]
+      .sort((a, b) => a - b)
+      .filter((gi) => {
+        const g = groups[gi]!;
+        return g.okIds.has(booking.id) || g.ops.some((op) => couldCreate(op, booking, holds));
+      });
+  });
   const allowed = list.map(({ booking }, bi) =>
     compatible[bi]!.filter((gi) => {
       const g = groups[gi]!;
