@@ -226,8 +226,9 @@ export function spaceTime(events: readonly ClusterEvent[], title = 'Last electio
   const lanes = new Map(nodes.map((n, i) => [n, 50 + i * 56]));
   // Lamport times are sparse: place events by rank so close times stay readable, label with the time.
   const ranks = [...new Set(sorted.map((e) => e.lamport))];
-  const left = 60;
-  const right = width - 30;
+  // Room for the first and last labels, which are centred on their dots.
+  const left = 100;
+  const right = width - 70;
   const X = (lamport: number) =>
     ranks.length === 1
       ? (left + right) / 2
