@@ -147,6 +147,8 @@ async function waitForCatalog(state: ClusterState, timeoutMs: number, warn: Warn
 export interface StartOptions {
   electionTimeoutMs?: number;
   warn?: Warn;
+  /** Ctrl-C: the driver stops what it has started and the start rejects. */
+  signal?: AbortSignal;
 }
 
 export async function startCluster(
@@ -170,9 +172,10 @@ export async function startCluster(
     secrets = { secret: previous.secret, adminToken: previous.adminToken };
   }
   const driver = await getDriver(spec.driver);
-  const state = await driver.start(spec, secrets, progress);
+  const state = await driver.start(spec, secrets, progress, opts.signal);
   delete state.stoppedAt;
   await saveState(state);
+  opts.signal?.throwIfAborted();
   const settled = await waitForElection(
     state,
     driver,

@@ -70,19 +70,22 @@ export default class ClusterStart extends BaseCommand<typeof ClusterStart> {
     const f = this.flags;
     const name = validateClusterName(f.name);
     const started = Date.now();
-    // Ctrl-C half-way must not leave nodes behind: stop what was started (the state is saved
-    // after every spawn), twice in case a spawn raced with the first pass, then exit 130.
+    // Ctrl-C half-way must not leave nodes behind. The driver stops what it started when the
+    // signal aborts; once the start has given up (or after 15 s), a stop pass from the saved
+    // state catches anything it had already handed over, then exit 130.
+    const abort = new AbortController();
+    let starting: Promise<unknown> = Promise.resolve();
     const interrupted = async () => {
       this.endProgress('interrupted');
       process.stderr.write(`Interrupted: stopping what was started of cluster "${name}"...\n`);
-      for (let pass = 0; pass < 2; pass++) {
-        await stopCluster(name, { purge: false }, () => {}).catch(() => {});
-      }
+      abort.abort();
+      await Promise.race([starting.catch(() => {}), new Promise((r) => setTimeout(r, 15_000))]);
+      await stopCluster(name, { purge: false }, () => {}).catch(() => {});
       process.exit(130);
     };
     process.once('SIGINT', interrupted);
     process.once('SIGTERM', interrupted);
-    const view = await startCluster(
+    starting = startCluster(
       {
         name,
         nodes: f.nodes,
@@ -95,11 +98,15 @@ export default class ClusterStart extends BaseCommand<typeof ClusterStart> {
         ...(f['failure-timeout'] ? { failureTimeoutMs: f['failure-timeout'] } : {}),
       },
       this.progress,
-      { electionTimeoutMs: f['election-timeout'], warn: this.warnLine },
-    ).finally(() => {
-      process.off('SIGINT', interrupted);
-      process.off('SIGTERM', interrupted);
+      { electionTimeoutMs: f['election-timeout'], warn: this.warnLine, signal: abort.signal },
+    );
+    const view = await (starting as Promise<StatusView>).catch(async (error: unknown) => {
+      // Interrupted: the handler above finishes the clean-up and exits 130.
+      if (abort.signal.aborted) await new Promise(() => {});
+      throw error;
     });
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
     this.endProgress();
     this.log(renderStatus(view));
     this.log('');

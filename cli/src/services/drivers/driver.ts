@@ -58,11 +58,15 @@ export type Progress = (step: string, detail?: string) => void;
 
 export interface ClusterDriver {
   readonly name: DriverName;
-  /** Starts MySQL if this driver owns it, the nodes and Nginx. Resolves once every process runs (not yet elected). */
+  /**
+   * Starts MySQL if this driver owns it, the nodes and Nginx. Resolves once every process runs
+   * (not yet elected). When `signal` aborts (Ctrl-C), it stops what it started and rejects.
+   */
   start(
     spec: ClusterSpec,
     secrets: { secret: string; adminToken: string },
     progress: Progress,
+    signal?: AbortSignal,
   ): Promise<ClusterState>;
   /** SIGKILL / docker kill, or SIGSTOP / docker pause with pause=true. */
   kill(state: ClusterState, nodeId: number, opts: { pause: boolean }): Promise<void>;

@@ -241,7 +241,7 @@ export function createLocalDriver(): ClusterDriver {
   return {
     name: 'local',
 
-    async start(spec: ClusterSpec, secrets, progress: Progress): Promise<ClusterState> {
+    async start(spec: ClusterSpec, secrets, progress: Progress, signal?: AbortSignal): Promise<ClusterState> {
       progress('Checking nginx and MySQL');
       const nginxBin = await ensureNginxBinary(progress);
       const serverUrl = normalizeServerUrl(spec.mysqlUrl);
@@ -280,16 +280,19 @@ export function createLocalDriver(): ClusterDriver {
       try {
         progress(`Starting ${spec.nodes} node${spec.nodes === 1 ? '' : 's'}`, redact(serverUrl));
         for (const node of state.nodes) {
+          signal?.throwIfAborted();
           node.pid = spawnNode(state, dir, node);
           await saveState(state);
         }
         for (const [i, node] of state.nodes.entries()) {
+          signal?.throwIfAborted();
           progress(
             `Starting ${spec.nodes} node${spec.nodes === 1 ? '' : 's'}`,
             `${i} of ${spec.nodes} listening`,
           );
           await waitForNode(state, dir, node);
         }
+        signal?.throwIfAborted();
         progress('Starting nginx', `127.0.0.1:${spec.port}`);
         await writeNginxConfig(state, dir);
         state.nginx.pid = await startNginx(state, dir, nginxBin);
