@@ -10,16 +10,16 @@
  * node's token length): the baseline measures the database path.
  */
 import { randomBytes } from 'node:crypto';
-import { loadBundledCatalog } from '@booking/node/catalog/bundled';
-import type { Pool } from 'mysql2/promise';
 // The node workspace exports no store module yet; these are its sources, through the TS project reference.
-import { newBookingCode, newId } from '../../../../node/src/booking/codes.js';
-import type { Command, LogEntry } from '../../../../node/src/booking/entries.js';
-import { parseLayout } from '../../../../node/src/booking/layout.js';
-import { localDateOf } from '../../../../node/src/log/local-date.js';
-import { dropDatabase, openDatabase } from '../../../../node/src/store/db.js';
-import { migrate } from '../../../../node/src/store/migrations.js';
-import { applyCommand, bookingBy, inTransaction, seatClaims } from '../../../../node/src/store/queries.js';
+import { newBookingCode, newId } from '@booking/node/booking/codes';
+import type { Command, LogEntry } from '@booking/node/booking/entries';
+import { parseLayout } from '@booking/node/booking/layout';
+import { loadBundledCatalog } from '@booking/node/catalog/bundled';
+import { localDateOf } from '@booking/node/log/local-date';
+import { dropDatabase, openDatabase } from '@booking/node/store/db';
+import { migrate } from '@booking/node/store/migrations';
+import { applyCommand, bookingBy, inTransaction, seatClaims } from '@booking/node/store/queries';
+import type { Pool } from 'mysql2/promise';
 import type { SeatPair, ShowSeats } from './workload.js';
 
 export class SeatsTaken extends Error {

@@ -13,8 +13,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mulberry32, randomInt } from '@booking/node/cluster/prng';
 import type { Booking, ClusterEvent, ClusterStatus, SeatStatus } from '@booking/node/protocol';
+import { allBookings, seatClaims } from '@booking/node/store/queries';
 import mysql from 'mysql2/promise';
-import { allBookings, seatClaims } from '../../../../node/src/store/queries.js';
 import { type Anomaly, type CheckStats, checkHistory, type VerdictKind } from '../checker/check.js';
 import type { FinalState, NodeFinalState, StoredBooking } from '../checker/final-state.js';
 import {
