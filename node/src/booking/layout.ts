@@ -38,8 +38,16 @@ export function parseLayout(layout: string[]): LayoutRow[] {
   });
 }
 
+const seatIndexes = new WeakMap<string[], Map<string, LayoutSeat>>();
+
+/** Seats by id. Memoised per layout array: the booking path asks for the same show's many times. */
 export function seatIndex(layout: string[]): Map<string, LayoutSeat> {
-  return new Map(parseLayout(layout).flatMap((row) => row.seats.map((s) => [s.id, s] as const)));
+  let index = seatIndexes.get(layout);
+  if (!index) {
+    index = new Map(parseLayout(layout).flatMap((row) => row.seats.map((s) => [s.id, s] as const)));
+    seatIndexes.set(layout, index);
+  }
+  return index;
 }
 
 export function priceOf(kind: SeatKind, prices: { standard: number; premium?: number }): number {

@@ -31,6 +31,11 @@ export class BookingService {
   readonly #db: Semaphore;
   readonly #inflightKeys = new Map<string, Promise<Booking>>();
   readonly #now: () => number;
+  /**
+   * Shows as seat decisions need them (start, prices, layout). They change only with a catalog
+   * import, which clears the cache when it applies, so a booking saves a query and a layout parse.
+   */
+  readonly #shows = new Map<string, q.ShowWithLayout>();
 
   constructor(
     private readonly pool: Pool,
@@ -40,6 +45,9 @@ export class BookingService {
   ) {
     this.#now = options.now ?? Date.now;
     this.#db = new Semaphore(options.dbConcurrency ?? 12);
+    log.onApplied((entries) => {
+      if (entries.some((e) => e.command.kind === 'catalog.import')) this.#shows.clear();
+    });
   }
 
   // ---------------- reads ----------------
@@ -267,7 +275,11 @@ export class BookingService {
   }
 
   async #bookableShow(showId: string): Promise<q.ShowWithLayout> {
-    const show = await this.read((db) => q.getShowWithLayout(db, showId));
+    let show = this.#shows.get(showId) ?? null;
+    if (!show) {
+      show = await this.read((db) => q.getShowWithLayout(db, showId));
+      if (show) this.#shows.set(showId, show);
+    }
     if (!show) throw new AppError('SHOW_NOT_FOUND', `no show ${showId}`);
     if (show.startsAtMs <= this.#now()) throw new AppError('SHOW_STARTED', 'the show has already started');
     return show;
