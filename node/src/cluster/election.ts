@@ -39,3 +39,15 @@ export function mostUpToDate(positions: ReadonlyMap<number, LogPosition>, self: 
 export function deadline(now: number, ticks: number, random: () => number): number {
   return now + ticks + Math.floor(random() * Math.max(1, ticks));
 }
+
+/**
+ * How many of the ticks a stalled node owes (a starved event loop, SIGSTOP) it runs at once when it
+ * wakes: at most half a failure timeout. Timer drift under load is still made up, and every timeout
+ * keeps at least half its length, so a woken node hears its peers again (a heartbeat comes every
+ * few ticks) before it suspects them. Capping at a failure timeout minus one, as before, left every
+ * timer one tick from expiring: a woken slave started an election against its live master and a
+ * woken master stepped down for "lost majority", so every pause cost extra view changes.
+ */
+export function catchUpTicks(due: number, failureTimeoutTicks: number): number {
+  return Math.max(0, Math.min(due, Math.floor(failureTimeoutTicks / 2)));
+}

@@ -12,6 +12,7 @@ import type { Pool } from 'mysql2/promise';
 import type { Logger } from 'pino';
 import type { Command, LogEntry } from '../booking/entries.js';
 import { ClusterCore, type Ready } from '../cluster/core.js';
+import { catchUpTicks } from '../cluster/election.js';
 import type { Entry } from '../cluster/entry.js';
 import type { ClusterEventRecord } from '../cluster/events.js';
 import type { LamportClock } from '../cluster/lamport.js';
@@ -230,8 +231,8 @@ export class ReplicatedLog implements WriteLog {
 
   /**
    * Ticks by elapsed wall time, not by timer callbacks, so timer drift under load does not stretch
-   * the timeouts. After a stall (a starved event loop, or SIGSTOP) the catch-up is capped below the
-   * failure timeout and runs after the pending socket data was read (setImmediate runs after the
+   * the timeouts. After a stall (a starved event loop, or SIGSTOP) the catch-up is capped at half the
+   * failure timeout (catchUpTicks) and runs after the pending socket data was read (setImmediate runs after the
    * poll phase): the node first hears what its peers said meanwhile, and a stall of its own event
    * loop is not mistaken for silence of the others. Safety never depends on timing: a stale master
    * cannot commit (the others refuse its epoch), it only learns it is stale a little later.
@@ -241,7 +242,7 @@ export class ReplicatedLog implements WriteLog {
     const due = Math.floor((now - this.#lastTickAt) / this.#plan.tickMs);
     if (due <= 0) return;
     this.#lastTickAt += due * this.#plan.tickMs;
-    const n = Math.min(due, this.#plan.failureTimeoutTicks - 1);
+    const n = catchUpTicks(due, this.#plan.failureTimeoutTicks);
     setImmediate(() => {
       if (this.#closed) return;
       for (let k = 0; k < n; k++) {

@@ -153,3 +153,44 @@ test('an admin step-down hands mastership to the next node, and bully order retu
   t.true(s.runUntil(() => elected(s, 2)));
   t.true(s.runUntil(() => elected(s, 3), 20 * FAILURE_TIMEOUT));
 });
+
+// A stalled node (SIGSTOP, a starved event loop) wakes, reads what waited in its socket buffer, then
+// runs the ticks it owes. Those ticks must leave it time to hear its live peers before it suspects
+// them: the chaos run's pauses otherwise turned into extra elections and view changes.
+test('a slave that wakes from a long pause hears its live master before suspecting it', (t) => {
+  const s = new Scenario(3);
+  t.true(s.runUntil(() => elected(s, 3)));
+  const epoch = s.node(3).core.epoch;
+  const before = s.node(1).events.length;
+  s.stall(1, 5 * FAILURE_TIMEOUT);
+  s.run(3 * FAILURE_TIMEOUT);
+  const woke = s
+    .node(1)
+    .events.slice(before)
+    .map((e) => e.type);
+  t.false(woke.includes('election-started'), woke.join(','));
+  t.true(elected(s, 3));
+  t.is(s.node(3).core.epoch, epoch);
+  t.true(s.propose(3, 'after-wake'));
+  s.run(4);
+  t.is(s.outcomes.get('after-wake'), 'acked');
+});
+
+test('a master stalled for less than the failure timeout keeps its role and takes writes when it wakes', (t) => {
+  const s = new Scenario(3);
+  t.true(s.runUntil(() => elected(s, 3)));
+  const epoch = s.node(3).core.epoch;
+  const before = s.node(3).events.length;
+  s.stall(3, FAILURE_TIMEOUT - 2);
+  s.run(3 * FAILURE_TIMEOUT);
+  const woke = s
+    .node(3)
+    .events.slice(before)
+    .map((e) => e.type);
+  t.false(woke.includes('stepped-down'), woke.join(','));
+  t.true(elected(s, 3));
+  t.is(s.node(3).core.epoch, epoch);
+  t.true(s.propose(3, 'after-stall'));
+  s.run(4);
+  t.is(s.outcomes.get('after-stall'), 'acked');
+});

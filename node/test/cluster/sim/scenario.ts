@@ -3,6 +3,8 @@
  * simulation, but a perfect network and faults placed by the test. Every step is checked by the
  * same Checker.
  */
+
+import { catchUpTicks } from '../../../src/cluster/election.js';
 import type { Entry } from '../../../src/cluster/entry.js';
 import { mulberry32 } from '../../../src/cluster/prng.js';
 import { Checker } from './checker.js';
@@ -20,6 +22,8 @@ export class Scenario {
   /** Commands proposed through `propose`, and the outcome once known. */
   readonly outcomes = new Map<string, 'acked' | 'lost'>();
   readonly #waiting: { node: number; index: number; epoch: number; id: string }[] = [];
+  /** Ticks a woken node owes, run right after the messages that waited for it. */
+  readonly #owed = new Map<number, number>();
 
   constructor(size: number, seed = 1) {
     const ids = Array.from({ length: size }, (_, k) => k + 1);
@@ -59,6 +63,18 @@ export class Scenario {
     return true;
   }
 
+  /**
+   * Pauses `id` for `ticks` (messages to it wait in its socket buffer), then wakes it the way the
+   * I/O layer does: it reads what waited, then runs the ticks it owes (capped by catchUpTicks).
+   */
+  stall(id: number, ticks: number): void {
+    const n = this.node(id);
+    n.state = 'paused';
+    this.run(ticks);
+    n.state = 'up';
+    this.#owed.set(id, catchUpTicks(ticks, FAILURE_TIMEOUT));
+  }
+
   run(ticks: number): void {
     for (let k = 0; k < ticks; k++) this.#step();
   }
@@ -84,7 +100,12 @@ export class Scenario {
     })) {
       this.node(m.to).core.step(m);
     }
-    for (const n of this.nodes) if (n.state === 'up') n.core.tick();
+    for (const n of this.nodes) {
+      if (n.state !== 'up') continue;
+      for (let k = this.#owed.get(n.id) ?? 0; k > 0; k--) n.core.tick();
+      this.#owed.delete(n.id);
+      n.core.tick();
+    }
     for (const n of this.nodes) {
       if (n.state !== 'up') continue;
       n.core.flush();

@@ -7,6 +7,7 @@
  * Everything is a pure function of the seed, so `runSeed(seed)` replays a failure exactly.
  */
 import type { ClusterConfig } from '../../../src/cluster/core.js';
+import { catchUpTicks } from '../../../src/cluster/election.js';
 import { mulberry32, randomInt } from '../../../src/cluster/prng.js';
 import { Checker, InvariantError } from './checker.js';
 import { SimNetwork } from './network.js';
@@ -35,6 +36,9 @@ export interface SimResult {
 const HEARTBEAT = 2;
 const FAILURE_TIMEOUT = 10;
 const ELECTION_TIMEOUT = 4;
+/** After convergence, this many fresh commands must each commit on the master within LIVENESS_TICKS. */
+const LIVENESS_WRITES = 3;
+const LIVENESS_TICKS = 3 * HEARTBEAT + 4;
 
 export function runSeed(seed: number, options: SimOptions = {}): SimResult {
   const random = mulberry32(seed);
@@ -83,6 +87,17 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
     io: 0.5 + random() * 0.5,
   };
   net.faults = { drop: weather.drop, duplicate: weather.duplicate, maxDelay: weather.maxDelay };
+
+  /**
+   * A paused node's wall clock kept running: when it wakes, the I/O layer (ReplicatedLog) first reads
+   * what waited in its socket buffer, then runs the ticks it owes, capped as there (catchUpTicks).
+   */
+  const pausedAt = new Map<number, number>();
+  const owedTicks = new Map<number, number>();
+  const resume = (n: SimNode) => {
+    n.state = 'up';
+    owedTicks.set(n.id, catchUpTicks(now - (pausedAt.get(n.id) ?? now), FAILURE_TIMEOUT));
+  };
 
   const deliver = (messages: readonly { to: number }[]) => {
     for (const m of messages) net.send(now, m as never);
@@ -144,9 +159,10 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
       case 2:
         if (n.state === 'up') {
           n.state = 'paused';
+          pausedAt.set(n.id, now);
           log(now, `pause ${n.id}`);
         } else if (n.state === 'paused') {
-          n.state = 'up';
+          resume(n);
           log(now, `resume ${n.id}`);
         }
         break;
@@ -162,12 +178,12 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
         log(now, 'heal');
         break;
       default:
-        for (const x of nodes) if (x.state === 'paused') x.state = 'up';
+        for (const x of nodes) if (x.state === 'paused') resume(x);
         log(now, 'resume all');
     }
   };
 
-  const step = (faulty: boolean) => {
+  const step = (faulty: boolean, clients = true) => {
     now++;
     if (faulty && random() < weather.fault) injectFault();
     for (const m of net.due(now, (to) => {
@@ -178,9 +194,11 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
     }
     for (const n of nodes) {
       if (n.state !== 'up') continue;
+      for (let k = owedTicks.get(n.id) ?? 0; k > 0; k--) n.core.tick();
+      owedTicks.delete(n.id);
       n.core.tick();
     }
-    if (random() < weather.propose) {
+    if (clients && random() < weather.propose) {
       const n = nodes[randomInt(random, nodes.length)]!;
       if (n.state === 'up') {
         const id = `c${nextCommand}`;
@@ -228,7 +246,7 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
     net.faults = { drop: 0, duplicate: 0, maxDelay: 1 };
     for (const n of nodes) {
       if (n.state === 'crashed') n.restart();
-      n.state = 'up';
+      else if (n.state === 'paused') resume(n);
     }
     for (const n of nodes) for (const id of ids) if (id !== n.id) n.core.peerUp(id);
     log(now, 'calm');
@@ -280,6 +298,21 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
     for (const n of nodes) {
       if (n.disk.applied.length !== finalLog.length) {
         throw new InvariantError(`node ${n.id} applied ${n.disk.applied.length} of ${finalLog.length}`);
+      }
+    }
+    // Liveness: the converged cluster takes writes. A master that reports itself master but never
+    // commits a fresh command (the stall a chaos run once showed) fails here, not only in a soak.
+    for (let k = 0; k < LIVENESS_WRITES; k++) {
+      const id = `live${k}`;
+      const r = master.core.propose({ id });
+      if (!('index' in r)) throw new InvariantError(`liveness: master ${master.id} refused ${id}`);
+      waiting.push({ node: master.id, index: r.index, epoch: r.epoch, id });
+      const by = now + LIVENESS_TICKS;
+      while (now < by && !acked.has(id)) step(false, false);
+      if (!acked.has(id)) {
+        throw new InvariantError(
+          `liveness: ${id} proposed on master ${master.id} was not committed within ${LIVENESS_TICKS} ticks`,
+        );
       }
     }
     return result(true);
