@@ -14,7 +14,8 @@ export default class Chaos extends BaseCommand<typeof Chaos> {
   static override summary = 'Load plus faults: record the history, check it, print the verdict.';
   static override description =
     'Concurrent clients book, confirm holds, cancel, read and retry through Nginx while a seeded schedule ' +
-    'kills, pauses, resumes and revives nodes (the master most often). Afterwards every node is healed, the ' +
+    'kills, pauses, resumes and revives nodes (the master most often), and with --faults partition on the ' +
+    'docker driver cuts nodes off the cluster network and heals them. Afterwards every node is healed, the ' +
     'final state of every node is read and the history is checked: no acknowledged booking lost or changed, ' +
     'no seat sold twice, no booking nobody asked for, one booking per idempotency key, no expired hold ' +
     'confirmed. Writes history.jsonl, verdict.json and a report (HTML, SVG) under .booking/<name>/chaos/. ' +
@@ -23,6 +24,7 @@ export default class Chaos extends BaseCommand<typeof Chaos> {
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --duration 10m --interval 2s --seed 42',
     '<%= config.bin %> <%= command.id %> --faults kill,revive --json | jq .verdict',
+    '<%= config.bin %> <%= command.id %> --faults kill,pause,revive,partition   # docker driver',
   ];
   static override flags = {
     name: nameFlag,
@@ -32,7 +34,8 @@ export default class Chaos extends BaseCommand<typeof Chaos> {
       parse: async (v) => String(parseDuration(v)),
     }),
     faults: Flags.string({
-      summary: 'Faults to inject: kill, pause (with its resume), revive (restart killed nodes).',
+      summary:
+        'Faults to inject: kill, pause (with its resume), revive (restart killed nodes), partition (cut a node off the network, then heal it; docker driver).',
       default: 'kill,pause,revive',
       parse: async (v) => parseFaults(v).join(','),
     }),

@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import test from 'ava';
 import fc from 'fast-check';
 import {
   buildSchedule,
   describeStep,
   faultCount,
+  healOf,
   parseFaults,
   type ScheduleOptions,
 } from '../../src/services/chaos/schedule.js';
@@ -31,7 +33,7 @@ const optionsArb = fc.record({
   durationMs: fc.integer({ min: 1000, max: 600_000 }),
   intervalMs: fc.integer({ min: 100, max: 20_000 }),
   nodes: fc.integer({ min: 1, max: 7 }),
-  faults: fc.subarray(['kill', 'pause', 'revive'] as const, { minLength: 1 }),
+  faults: fc.subarray(['kill', 'pause', 'revive', 'partition'] as const, { minLength: 1 }),
   masterBias: fc.double({ min: 0, max: 1, noNaN: true }),
 });
 
@@ -53,7 +55,7 @@ test('invariants: time-ordered, never more than a minority down, every heal undo
         } else {
           const fault = steps[step.of];
           if (!fault || step.of >= i || healed.has(step.of)) throw new Error('bad heal');
-          if (fault.action !== (step.action === 'resume' ? 'pause' : 'kill'))
+          if (!('target' in fault) || healOf[fault.action] !== step.action)
             throw new Error('heal of the wrong kind');
           if (step.action === 'revive' && !o.faults.includes('revive')) throw new Error('revive not enabled');
           healed.add(step.of);
@@ -61,9 +63,10 @@ test('invariants: time-ordered, never more than a minority down, every heal undo
         }
         if (down > maxDown) throw new Error(`${down} down at ${step.at}`);
       });
-      // Every pause is resumed; every kill is revived when revive is enabled.
+      // Every pause is resumed, every cut healed; every kill is revived when revive is enabled.
       steps.forEach((step, i) => {
         if (step.action === 'pause' && !healed.has(i)) throw new Error('pause never resumed');
+        if (step.action === 'partition' && !healed.has(i)) throw new Error('partition never healed');
         if (step.action === 'kill' && o.faults.includes('revive') && !healed.has(i))
           throw new Error('kill never revived');
       });
@@ -96,8 +99,46 @@ test('without revive, killed nodes stay down and only a minority is ever killed'
 
 test('--faults parsing and step descriptions', (t) => {
   t.deepEqual(parseFaults('kill, pause,kill'), ['kill', 'pause']);
-  t.throws(() => parseFaults('kill,partition'), { message: /unknown fault partition/ });
+  t.deepEqual(parseFaults('kill,pause,revive,partition'), ['kill', 'pause', 'revive', 'partition']);
+  t.throws(() => parseFaults('kill,cut'), { message: /unknown fault cut/ });
   t.throws(() => parseFaults(' , '), { message: /at least one/ });
   t.is(describeStep({ at: 1234, action: 'kill', target: { role: 'master' } }), '1.23s kill master');
   t.is(describeStep({ at: 2000, action: 'revive', of: 0 }), '2.00s revive (undo step 0)');
+});
+
+test('plans without partition are exactly what they were before partition existed (recorded seeds replay)', (t) => {
+  // Hashes of plans made by the schedule before the partition fault was added.
+  const hash = (o: ScheduleOptions) =>
+    createHash('sha256')
+      .update(JSON.stringify(buildSchedule(o)))
+      .digest('hex')
+      .slice(0, 16);
+  t.is(hash({ ...base, seed: 20301 }), 'da766aea0245f8ed', 'the CI run');
+  t.is(hash({ ...base, seed: 42, durationMs: 600_000 }), '7e6c601455aecae8', 'the long run of the docs');
+});
+
+test('partition: cuts the master most often, each healed by a heal step about half an interval later', (t) => {
+  const o: ScheduleOptions = { ...base, seed: 5, faults: ['kill', 'pause', 'revive', 'partition'] };
+  t.deepEqual(buildSchedule(o), buildSchedule({ ...o }), 'same seed, same plan');
+  let cuts = 0;
+  let onMaster = 0;
+  for (let s = 0; s < 40; s++) {
+    const { steps } = buildSchedule({ ...o, seed: s });
+    steps.forEach((step, i) => {
+      if (step.action !== 'partition') return;
+      cuts += 1;
+      if (step.target.role === 'master') onMaster += 1;
+      const heal = steps.find((h) => !('target' in h) && h.of === i);
+      if (heal?.action !== 'heal') throw new Error(`partition ${i} of seed ${s} not healed`);
+      t.true(heal.at > step.at && heal.at - step.at <= o.intervalMs * 0.75 + 1);
+    });
+  }
+  // Four kinds drawn from: kill, pause, partition each about a third of the faults.
+  t.true(cuts > 150 && cuts < 350, `${cuts} cuts`);
+  t.true(onMaster / cuts > 0.6 && onMaster / cuts < 0.8, `${onMaster}/${cuts} on the master`);
+  const only = buildSchedule({ ...base, faults: ['partition'] });
+  t.true(faultCount(only) >= 10);
+  t.true(only.steps.every((s) => s.action === 'partition' || s.action === 'heal'));
+  t.is(describeStep({ at: 500, action: 'partition', target: { role: 'master' } }), '0.50s partition master');
+  t.is(describeStep({ at: 1500, action: 'heal', of: 0 }), '1.50s heal (undo step 0)');
 });

@@ -53,17 +53,19 @@ export function bookingLatency(history: History): Histogram {
 export interface Failover {
   /** The fault, ms since run start. */
   at: number;
-  kind: 'kill' | 'pause';
+  kind: 'kill' | 'pause' | 'partition';
   node: number | null;
   /** ms from the fault to the acknowledgement of the first booking sent after it; null if none came. */
   ms: number | null;
 }
 
-/** One entry per kill or pause of the master. */
+/** One entry per kill, pause or network cut of the master. */
 export function failovers(history: History): Failover[] {
   const faults = history.filter(
     (r): r is FaultRecord =>
-      r.type === 'fault' && r.wasMaster === true && (r.kind === 'kill' || r.kind === 'pause'),
+      r.type === 'fault' &&
+      r.wasMaster === true &&
+      (r.kind === 'kill' || r.kind === 'pause' || r.kind === 'partition'),
   );
   const acks = completed(history)
     .filter((d) => bookingWrites.has(d.invoke.method) && d.done.type === 'ok')
@@ -76,7 +78,7 @@ export function failovers(history: History): Failover[] {
     }
     return {
       at: f.time,
-      kind: f.kind as 'kill' | 'pause',
+      kind: f.kind as Failover['kind'],
       node: f.node,
       ms: first === null ? null : first - f.time,
     };

@@ -97,7 +97,7 @@ export function renderReport(r: ReportInput): RenderedReport {
       bars: r.failovers.map((f, i) => ({
         label: String(i + 1),
         value: f.ms,
-        color: f.kind === 'kill' ? '#d62728' : '#ff7f0e',
+        color: faultColor[f.kind] ?? '#333',
       })),
       hlines: [
         { y: 500, color: '#2a9d2a', label: 'median target 500 ms' },

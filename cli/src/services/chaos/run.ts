@@ -26,6 +26,7 @@ import {
   type OpResult,
 } from '../checker/history.js';
 import type { ClusterDriver, ClusterState } from '../drivers/driver.js';
+import { CliError, exitCodes } from '../errors.js';
 import { callOnce, RpcClient, RpcError } from '../rpc-client.js';
 import { saveState } from '../state.js';
 import {
@@ -37,7 +38,14 @@ import {
   writeSeries,
 } from './analysis.js';
 import { type Figure, writeReport } from './report.js';
-import { buildSchedule, describeStep, type FaultName, faultCount, type ScheduleStep } from './schedule.js';
+import {
+  buildSchedule,
+  describeStep,
+  type FaultName,
+  faultCount,
+  type HealAction,
+  type ScheduleStep,
+} from './schedule.js';
 
 export interface ChaosOptions {
   durationMs: number;
@@ -73,7 +81,7 @@ export type Progress = (step: string, detail?: string) => void;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface NodeView {
+export interface NodeView {
   id: number;
   process: 'running' | 'paused' | 'stopped';
   status: ClusterStatus | null;
@@ -253,14 +261,24 @@ class ChaosClient {
 // ---------------------------------------------------------------------------------------------
 // Nemesis
 
-interface NemesisLog {
+export interface NemesisLog {
   injected: number;
   skipped: string[];
 }
 
-async function nemesis(
+/**
+ * Plays the plan through the driver. `ctx.look` (tests) replaces how the nemesis sees the
+ * nodes; by default it asks the driver and each node's cluster.status.
+ */
+export async function nemesis(
   steps: ScheduleStep[],
-  ctx: { state: ClusterState; driver: ClusterDriver; recorder: HistoryRecorder; now: () => number },
+  ctx: {
+    state: ClusterState;
+    driver: ClusterDriver;
+    recorder: HistoryRecorder;
+    now: () => number;
+    look?: typeof look;
+  },
   stop: () => boolean,
   progress: Progress,
 ): Promise<NemesisLog> {
@@ -271,8 +289,16 @@ async function nemesis(
   // schedule keeps its pace. The next fault waits for them, so no more nodes are down at once
   // than the schedule allows, even when the cluster is slow.
   const healing = new Map<number, Promise<void>>();
-  const heal = (node: number, action: 'resume' | 'revive') => {
+  /** Nodes cut off the network right now: running, but no target for another fault. */
+  const cut = new Set<number>();
+  const heal = (node: number, action: HealAction) => {
     const done = (async () => {
+      if (action === 'heal') {
+        ctx.recorder.fault('heal', node, 'network reconnect');
+        await ctx.driver.reconnect!(ctx.state, node);
+        cut.delete(node);
+        return;
+      }
       // A signal is delivered asynchronously: make sure the fault shows before undoing it, or a
       // resume could look at a process that is not stopped yet and do nothing.
       const effect = action === 'resume' ? 'paused' : 'stopped';
@@ -298,14 +324,15 @@ async function nemesis(
       const wait = step.at - ctx.now();
       if (wait > 0) await sleep(wait);
       if (stop()) break;
-      let views = await look(ctx.state, ctx.driver);
+      const see = ctx.look ?? look;
+      let views = await see(ctx.state, ctx.driver);
       let master = masterOf(views);
       for (let tries = 0; master === null && tries < 20 && !stop(); tries++) {
         await sleep(100);
-        views = await look(ctx.state, ctx.driver);
+        views = await see(ctx.state, ctx.driver);
         master = masterOf(views);
       }
-      const live = views.filter((v) => v.process === 'running');
+      const live = views.filter((v) => v.process === 'running' && !cut.has(v.id));
       let node: number | undefined;
       if (step.target.role === 'master') node = master ?? undefined;
       else {
@@ -316,8 +343,19 @@ async function nemesis(
         log.skipped.push(`${describeStep(step)}: no such node now`);
         continue;
       }
-      await ctx.driver.kill(ctx.state, node, { pause: step.action === 'pause' });
-      ctx.recorder.fault(step.action, node, step.action === 'pause' ? 'SIGSTOP' : 'SIGKILL', node === master);
+      if (step.action === 'partition') {
+        cut.add(node);
+        await ctx.driver.disconnect!(ctx.state, node);
+        ctx.recorder.fault('partition', node, 'network disconnect', node === master);
+      } else {
+        await ctx.driver.kill(ctx.state, node, { pause: step.action === 'pause' });
+        ctx.recorder.fault(
+          step.action,
+          node,
+          step.action === 'pause' ? 'SIGSTOP' : 'SIGKILL',
+          node === master,
+        );
+      }
       hit.set(i, { node, at: ctx.now() });
       log.injected += 1;
       progress('Chaos', `${describeStep(step)} → n${node}`);
@@ -339,13 +377,18 @@ async function nemesis(
 // ---------------------------------------------------------------------------------------------
 // Final state
 
-async function healAll(
+/** Resumes, revives and reconnects every node that is not up and on the network. */
+export async function healAll(
   state: ClusterState,
   driver: ClusterDriver,
   recorder: HistoryRecorder,
 ): Promise<ClusterState> {
   let s = state;
   for (const n of state.nodes) {
+    if (driver.connected && !(await driver.connected(s, n.id))) {
+      await driver.reconnect!(s, n.id);
+      recorder.fault('heal', n.id, 'final heal');
+    }
     const p = await driver.nodeRunning(s, n.id);
     if (p === 'running') continue;
     s = await driver.revive(s, n.id, () => {});
@@ -461,6 +504,10 @@ export async function readOverRpc(state: ClusterState, history: HistoryRecord[])
     try {
       const rpc = await RpcClient.connect(n.rpcUrl, { connectTimeoutMs: 3000, callTimeoutMs: 5000 });
       try {
+        // The route must reach this very node (docker: Nginx's /nodes/<id>/rpc), or one node's
+        // data would be read as another's and a lost booking could hide.
+        const who = await rpc.call('cluster.status', {});
+        if (who.nodeId !== n.id) throw new Error(`${n.rpcUrl} is answered by node ${who.nodeId}`);
         const node: NodeFinalState = { nodeId: n.id, coverage: 'by-code', bookings: [], seats: {} };
         const list = [...codes];
         for (let i = 0; i < list.length; i += 64) {
@@ -514,6 +561,13 @@ export async function runChaos(
   o: ChaosOptions,
   progress: Progress,
 ): Promise<ChaosResult> {
+  if (o.faults.includes('partition') && !(driver.disconnect && driver.reconnect && driver.connected)) {
+    throw new CliError(
+      `the ${driver.name} driver cannot cut a node off the network: --faults partition needs --driver docker`,
+      'leave partition out of --faults, or start the cluster with --driver docker',
+      exitCodes.usage,
+    );
+  }
   await mkdir(o.outDir, { recursive: true });
   const schedule = buildSchedule({
     seed: o.seed,

@@ -11,16 +11,27 @@
  */
 import { mulberry32, randomInt } from '@booking/node/cluster/prng';
 
-/** What `--faults` can enable. `pause` brings its own `resume`; `revive` restarts killed nodes. */
-export const faultNames = ['kill', 'pause', 'revive'] as const;
+/**
+ * What `--faults` can enable. `pause` brings its own `resume`; `revive` restarts killed nodes;
+ * `partition` cuts a node off the cluster network and `heal`s it (drivers that can: docker).
+ */
+export const faultNames = ['kill', 'pause', 'revive', 'partition'] as const;
 export type FaultName = (typeof faultNames)[number];
+
+/** The fault steps of a plan, and the step that undoes each. */
+export type FaultAction = 'kill' | 'pause' | 'partition';
+export type HealAction = 'resume' | 'revive' | 'heal';
+export const healOf: Record<FaultAction, HealAction> = { kill: 'revive', pause: 'resume', partition: 'heal' };
 
 export type FaultTarget = { role: 'master' } | { role: 'other'; pick: number };
 
 export type ScheduleStep =
-  | { at: number; action: 'kill' | 'pause'; target: FaultTarget }
-  /** Undo fault step `of` (its index in `steps`): SIGCONT a paused node, restart a killed one. */
-  | { at: number; action: 'resume' | 'revive'; of: number };
+  | { at: number; action: FaultAction; target: FaultTarget }
+  /**
+   * Undo fault step `of` (its index in `steps`): SIGCONT a paused node, restart a killed one,
+   * reconnect a cut one.
+   */
+  | { at: number; action: HealAction; of: number };
 
 export interface ScheduleOptions {
   seed: number;
@@ -68,12 +79,13 @@ export function buildSchedule(o: ScheduleOptions): Schedule {
   const canKill = o.faults.includes('kill');
   const canPause = o.faults.includes('pause');
   const canRevive = o.faults.includes('revive');
+  const canPartition = o.faults.includes('partition');
   const steps: ScheduleStep[] = [];
-  if (maxDown < 1 || (!canKill && !canPause)) return { seed: o.seed, steps };
+  if (maxDown < 1 || (!canKill && !canPause && !canPartition)) return { seed: o.seed, steps };
 
   const end = o.durationMs - quietMs;
   /** Fault steps still down: their index and when their heal is due (Infinity: never healed). */
-  let down: { index: number; healAt: number; action: 'resume' | 'revive' }[] = [];
+  let down: { index: number; healAt: number; action: HealAction }[] = [];
   /** Killed nodes that are never revived stay down for good; they use up the budget. */
   let t = 0;
   for (;;) {
@@ -84,28 +96,30 @@ export function buildSchedule(o: ScheduleOptions): Schedule {
       steps.push({ at: d.healAt, action: d.action, of: d.index });
     down = down.filter((x) => x.healAt > t);
     if (down.length >= maxDown) continue;
-    const kinds: ('kill' | 'pause')[] = [];
+    // Appended last, so plans without partition draw exactly what they drew before it existed.
+    const kinds: FaultAction[] = [];
     if (canKill) kinds.push('kill');
     if (canPause) kinds.push('pause');
+    if (canPartition) kinds.push('partition');
     const action = kinds[randomInt(random, kinds.length)]!;
     const target: FaultTarget =
       random() < masterBias ? { role: 'master' } : { role: 'other', pick: randomInt(random, 1 << 16) };
     const index = steps.length;
     steps.push({ at: t, action, target });
-    const heals = action === 'pause' || canRevive;
+    const heals = action !== 'kill' || canRevive;
     const healAt = heals
       ? Math.min(end, t + Math.max(1, Math.round(o.intervalMs * downFraction * (0.5 + random()))))
       : Number.POSITIVE_INFINITY;
-    down.push({ index, healAt, action: action === 'pause' ? 'resume' : 'revive' });
+    down.push({ index, healAt, action: healOf[action] });
   }
   for (const d of down.filter((x) => Number.isFinite(x.healAt)).sort((a, b) => a.healAt - b.healAt))
     steps.push({ at: d.healAt, action: d.action, of: d.index });
   return { seed: o.seed, steps };
 }
 
-/** How many kill/pause steps a schedule has (what `≥ N faults` counts). */
+/** How many kill/pause/partition steps a schedule has (what `≥ N faults` counts). */
 export function faultCount(s: Schedule): number {
-  return s.steps.filter((x) => x.action === 'kill' || x.action === 'pause').length;
+  return s.steps.filter((x) => 'target' in x).length;
 }
 
 /** One line per step, for `--json` and the report. */

@@ -74,6 +74,16 @@ export interface ClusterDriver {
   revive(state: ClusterState, nodeId: number, progress: Progress): Promise<ClusterState>;
   /** Is the node's process or container running (not paused)? */
   nodeRunning(state: ClusterState, nodeId: number): Promise<'running' | 'paused' | 'stopped'>;
+  /**
+   * Network cut (optional: drivers that have a network to cut, i.e. docker): takes the node off
+   * the cluster network, so it reaches no peer, no client and no Nginx, while its process runs
+   * on. No-op if it is already cut.
+   */
+  disconnect?(state: ClusterState, nodeId: number): Promise<void>;
+  /** Undoes `disconnect`: the node comes back at the same address and name. No-op if connected. */
+  reconnect?(state: ClusterState, nodeId: number): Promise<void>;
+  /** Is the node on the cluster network? (Present whenever `disconnect` is.) */
+  connected?(state: ClusterState, nodeId: number): Promise<boolean>;
   /** Stops everything. With purge: drops databases / volumes and the state folder. */
   stop(state: ClusterState, opts: { purge: boolean }, progress: Progress): Promise<void>;
   /**

@@ -220,6 +220,39 @@ function fixedAddress(network: string, ipv4: string, alias?: string) {
   };
 }
 
+/** The layout of a running cluster's network, read back from the engine (its subnet fixes every address). */
+async function networkLayout(
+  docker: Docker,
+  cluster: string,
+): Promise<{ network: Docker.Network; net: Layout }> {
+  const network = docker.getNetwork(names.network(cluster));
+  let info: Docker.NetworkInspectInfo;
+  try {
+    info = (await network.inspect()) as Docker.NetworkInspectInfo;
+  } catch (error) {
+    if (statusCode(error) === 404)
+      throw new CliError(`cluster "${cluster}" has no network`, 'is it running?', exitCodes.notFound);
+    throw error;
+  }
+  const subnet = info.IPAM?.Config?.[0]?.Subnet;
+  const prefix = subnet ? /^(\d+\.\d+\.\d+)\.0\/24$/.exec(subnet)?.[1] : undefined;
+  if (!prefix) throw new CliError(`network ${names.network(cluster)} has an unexpected subnet: ${subnet}`);
+  return { network, net: layout(prefix) };
+}
+
+function nodeOf(state: ClusterState, nodeId: number): NodeState {
+  const node = state.nodes.find((n) => n.id === nodeId);
+  if (!node)
+    throw new CliError(`cluster "${state.name}" has no node ${nodeId}`, undefined, exitCodes.notFound);
+  return node;
+}
+
+/** Is the container attached to the cluster network right now? */
+async function onNetwork(docker: Docker, state: ClusterState, node: NodeState): Promise<boolean> {
+  const info = await docker.getContainer(node.containerId ?? names.node(state.name, node.id)).inspect();
+  return Object.hasOwn(info.NetworkSettings?.Networks ?? {}, names.network(state.name));
+}
+
 export function createDockerDriver(): ClusterDriver {
   return {
     name: 'docker',
@@ -439,6 +472,52 @@ export function createDockerDriver(): ClusterDriver {
       if (!node) return 'stopped';
       const docker = await connect();
       return containerStatus(docker, node.containerId ?? names.node(state.name, nodeId));
+    },
+
+    async disconnect(state, nodeId) {
+      const node = nodeOf(state, nodeId);
+      const docker = await connect();
+      if (!(await onNetwork(docker, state, node))) return;
+      const { network } = await networkLayout(docker, state.name);
+      try {
+        // Force: also when the container is paused or stopped.
+        await network.disconnect({
+          Container: node.containerId ?? names.node(state.name, nodeId),
+          Force: true,
+        });
+      } catch (error) {
+        if (!/is not connected/i.test(dockerMessage(error))) throw error;
+      }
+    },
+
+    async reconnect(state, nodeId) {
+      const node = nodeOf(state, nodeId);
+      const docker = await connect();
+      if (await onNetwork(docker, state, node)) return;
+      const { network, net } = await networkLayout(docker, state.name);
+      // Back at its fixed address and with its short name, as `start` attached it: Nginx and the
+      // peers know the node only by that address.
+      const endpoint = fixedAddress(names.network(state.name), net.node(nodeId), `n${nodeId}`)
+        .EndpointsConfig[names.network(state.name)];
+      try {
+        await network.connect({
+          Container: node.containerId ?? names.node(state.name, nodeId),
+          EndpointConfig: endpoint,
+        });
+      } catch (error) {
+        if (!/already exists|already attached/i.test(dockerMessage(error))) throw error;
+      }
+    },
+
+    async connected(state, nodeId) {
+      const node = nodeOf(state, nodeId);
+      const docker = await connect();
+      try {
+        return await onNetwork(docker, state, node);
+      } catch (error) {
+        if (statusCode(error) === 404) return false;
+        throw error;
+      }
     },
 
     async stop(state, opts, progress) {
