@@ -9,31 +9,17 @@
  * even when the nemesis runs late. Figures are logged, not asserted.
  * Runs under `npm run test:docker`, not in the default cli suite.
  */
-import { rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import anyTest, { type TestFn } from 'ava';
 import type { ChaosResult } from '../../src/services/chaos/run.js';
 import { parseHistory } from '../../src/services/checker/history.js';
 import { clusterLeftovers } from '../../src/services/drivers/docker/index.js';
 import { canBind, freePort } from '../../src/services/ports.js';
-import { json, newStateRoot, runCli } from '../helpers/cli.js';
-import { ensureBaseImage, ensureDockerEngine } from './helpers/engine.js';
+import { json, runCli } from '../helpers/cli.js';
+import { dockerCliSuite } from './helpers/suite.js';
 
-const test = anyTest as TestFn<{ stateRoot: string }>;
 const name = `dockerchaos_${process.pid}`;
-
-test.before(async (t) => {
-  t.context.stateRoot = newStateRoot();
-  t.timeout(20 * 60_000, 'installing docker.io and building the offline base image');
-  const docker = await ensureDockerEngine((line) => t.log(line));
-  await ensureBaseImage(docker, (line) => t.log(line));
-});
-
-test.after.always(async (t) => {
-  await runCli(['cluster', 'stop', '--name', name, '--purge'], { stateRoot: t.context.stateRoot });
-  rmSync(t.context.stateRoot, { recursive: true, force: true });
-});
+const test = dockerCliSuite(name);
 
 test.serial(
   'docker: a 45 s chaos run with kills, pauses and network cuts of the master is valid',

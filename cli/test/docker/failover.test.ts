@@ -7,17 +7,15 @@
  * Needs the replicated cluster (bully election, majority replication) in node/src/cluster.
  * Runs under `npm run test:docker`, not in the default cli suite.
  */
-import { rmSync } from 'node:fs';
-import anyTest, { type TestFn } from 'ava';
 import { clusterLeftovers } from '../../src/services/drivers/docker/index.js';
 import { canBind, freePort } from '../../src/services/ports.js';
 import { withRpc } from '../../src/services/rpc-client.js';
-import { json, newStateRoot, runCli } from '../helpers/cli.js';
+import { json, runCli } from '../helpers/cli.js';
 import { bookThrough } from './helpers/booking.js';
-import { ensureBaseImage, ensureDockerEngine } from './helpers/engine.js';
+import { dockerCliSuite } from './helpers/suite.js';
 
-const test = anyTest as TestFn<{ stateRoot: string }>;
 const name = `dockercli_${process.pid}`;
+const test = dockerCliSuite(name);
 
 interface Status {
   name: string;
@@ -26,18 +24,6 @@ interface Status {
   masterId: number | null;
   nodes: { id: number; role: string; alive: boolean; rpcUrl: string }[];
 }
-
-test.before(async (t) => {
-  t.context.stateRoot = newStateRoot();
-  t.timeout(20 * 60_000, 'installing docker.io and building the offline base image');
-  const docker = await ensureDockerEngine((line) => t.log(line));
-  await ensureBaseImage(docker, (line) => t.log(line));
-});
-
-test.after.always(async (t) => {
-  await runCli(['cluster', 'stop', '--name', name, '--purge'], { stateRoot: t.context.stateRoot });
-  rmSync(t.context.stateRoot, { recursive: true, force: true });
-});
 
 test.serial(
   'booking CLI on docker: start, book, kill --master, the booking survives, book again, revive, stop',
