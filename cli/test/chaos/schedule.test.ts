@@ -38,42 +38,44 @@ const optionsArb = fc.record({
 });
 
 test('invariants: time-ordered, never more than a minority down, every heal undoes an earlier fault of its kind', (t) => {
-  fc.assert(
-    fc.property(optionsArb, (o) => {
-      const { steps } = buildSchedule(o);
-      const maxDown = Math.floor((o.nodes - 1) / 2);
-      const quiet = Math.min(5000, o.durationMs / 6);
-      let down = 0;
-      const healed = new Set<number>();
-      steps.forEach((step, i) => {
-        if (i > 0 && step.at < steps[i - 1]!.at) throw new Error('not ordered');
-        if (step.at < 0 || step.at > o.durationMs - quiet)
-          throw new Error(`step outside the run: ${step.at}`);
-        if ('target' in step) {
-          if (!o.faults.includes(step.action)) throw new Error(`${step.action} not enabled`);
-          down += 1;
-        } else {
-          const fault = steps[step.of];
-          if (!fault || step.of >= i || healed.has(step.of)) throw new Error('bad heal');
-          if (!('target' in fault) || healOf[fault.action] !== step.action)
-            throw new Error('heal of the wrong kind');
-          if (step.action === 'revive' && !o.faults.includes('revive')) throw new Error('revive not enabled');
-          healed.add(step.of);
-          down -= 1;
-        }
-        if (down > maxDown) throw new Error(`${down} down at ${step.at}`);
-      });
-      // Every pause is resumed, every cut healed; every kill is revived when revive is enabled.
-      steps.forEach((step, i) => {
-        if (step.action === 'pause' && !healed.has(i)) throw new Error('pause never resumed');
-        if (step.action === 'partition' && !healed.has(i)) throw new Error('partition never healed');
-        if (step.action === 'kill' && o.faults.includes('revive') && !healed.has(i))
-          throw new Error('kill never revived');
-      });
-    }),
-    { seed, numRuns: 300 },
+  t.notThrows(() =>
+    fc.assert(
+      fc.property(optionsArb, (o) => {
+        const { steps } = buildSchedule(o);
+        const maxDown = Math.floor((o.nodes - 1) / 2);
+        const quiet = Math.min(5000, o.durationMs / 6);
+        let down = 0;
+        const healed = new Set<number>();
+        steps.forEach((step, i) => {
+          if (i > 0 && step.at < steps[i - 1]!.at) throw new Error('not ordered');
+          if (step.at < 0 || step.at > o.durationMs - quiet)
+            throw new Error(`step outside the run: ${step.at}`);
+          if ('target' in step) {
+            if (!o.faults.includes(step.action)) throw new Error(`${step.action} not enabled`);
+            down += 1;
+          } else {
+            const fault = steps[step.of];
+            if (!fault || step.of >= i || healed.has(step.of)) throw new Error('bad heal');
+            if (!('target' in fault) || healOf[fault.action] !== step.action)
+              throw new Error('heal of the wrong kind');
+            if (step.action === 'revive' && !o.faults.includes('revive'))
+              throw new Error('revive not enabled');
+            healed.add(step.of);
+            down -= 1;
+          }
+          if (down > maxDown) throw new Error(`${down} down at ${step.at}`);
+        });
+        // Every pause is resumed, every cut healed; every kill is revived when revive is enabled.
+        steps.forEach((step, i) => {
+          if (step.action === 'pause' && !healed.has(i)) throw new Error('pause never resumed');
+          if (step.action === 'partition' && !healed.has(i)) throw new Error('partition never healed');
+          if (step.action === 'kill' && o.faults.includes('revive') && !healed.has(i))
+            throw new Error('kill never revived');
+        });
+      }),
+      { seed, numRuns: 300 },
+    ),
   );
-  t.pass();
 });
 
 test('the master is the usual target, as biased', (t) => {
