@@ -193,7 +193,16 @@ export class BookingService {
       this.#withShow(p.showId, async () => {
         const show = await this.#bookableShow(p.showId);
         this.#knownSeats(show.layout, p.seatIds);
-        await this.#ensureFree(p.showId, p.seatIds, null);
+        try {
+          await this.#ensureFree(p.showId, p.seatIds, null);
+        } catch (error) {
+          // The seats may be taken by this very request: an earlier attempt whose answer was
+          // lost (a forward cut by a failover) committed after the key lookup above. Under the
+          // show's mutex the entry is applied now, so the key finds it.
+          const mine = await this.#bookingWithKey(error, p.idempotencyKey);
+          if (mine) return mine;
+          throw error;
+        }
         return this.#createBooking(show, p.seatIds, p.customer, p.idempotencyKey ?? null, null);
       }),
     );
@@ -272,6 +281,12 @@ export class BookingService {
     } finally {
       this.#inflightKeys.delete(key);
     }
+  }
+
+  async #bookingWithKey(error: unknown, key: string | undefined): Promise<Booking | null> {
+    if (!key || !(error instanceof AppError) || error.reason !== 'SEATS_UNAVAILABLE') return null;
+    const existing = await this.read((db) => q.bookingBy(db, 'idempotency_key', key));
+    return existing ? this.#present(existing) : null;
   }
 
   async #bookableShow(showId: string): Promise<q.ShowWithLayout> {
