@@ -3,6 +3,7 @@
  * same run, the same booking transactions straight against MySQL through mysql2 (each booking
  * its own transaction: read the show's seat claims, insert the booking and its claims). Prints
  * bookings/s and p50/p99 latency of both and their ratio. Not a test: it asserts nothing.
+ * The MySQL side is `MysqlBaseline`, the same one `booking bench --baseline` uses.
  *
  *   npm run bench:node -- --clients 32 --duration 10 [--json]
  */
@@ -10,15 +11,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { newBookingCode, newId } from '../src/booking/codes.js';
-import type { LogEntry } from '../src/booking/entries.js';
-import { parseLayout } from '../src/booking/layout.js';
-import { loadBundledCatalog } from '../src/catalog/bundled.js';
-import { localDateOf } from '../src/log/local-date.js';
-import { dropDatabase, openDatabase } from '../src/store/db.js';
-import { migrate } from '../src/store/migrations.js';
-import { applyCommand, inTransaction, seatClaims } from '../src/store/queries.js';
+import { dropDatabase } from '../src/store/db.js';
 import { closedLoop, type Figures, figures } from './measure.js';
+import { MysqlBaseline, type ShowSeats } from './mysql-baseline.js';
 import { BenchClient } from './ws-client.js';
 
 const { values: args } = parseArgs({
@@ -41,21 +36,15 @@ const say = (line: string) => {
 const customer = { name: 'Bench Customer', email: 'bench@example.org' };
 const suffix = randomBytes(4).toString('hex');
 const nodeDb = `${args.mysql}/booking_bench_node_${suffix}`;
-const mysqlDb = `${args.mysql}/booking_bench_mysql_${suffix}`;
 
 /** Every future show's seats, two at a time, shuffled so clients do not queue on one show. */
-function workload(): { showId: string; seatIds: string[] }[] {
-  const catalog = loadBundledCatalog(new Date());
-  const screens = new Map(catalog.theaters.flatMap((t) => t.screens.map((s) => [`${t.id}/${s.id}`, s])));
-  const soon = Date.now() + 3600_000;
-  const work: { showId: string; seatIds: string[] }[] = [];
-  for (const show of catalog.shows) {
-    if (Date.parse(show.startsAt) < soon) continue;
-    const screen = screens.get(`${show.theaterId}/${show.screenId}`);
-    const seats = parseLayout(screen?.layout ?? []).flatMap((row) => row.seats.map((seat) => seat.id));
-    for (let i = 0; i + 1 < seats.length; i += 2)
-      work.push({ showId: show.id, seatIds: [seats[i]!, seats[i + 1]!] });
-  }
+function workload(shows: ShowSeats[]): ShowSeats[] {
+  const work = shows.flatMap(({ showId, seatIds }) =>
+    Array.from({ length: Math.floor(seatIds.length / 2) }, (_, i) => ({
+      showId,
+      seatIds: seatIds.slice(2 * i, 2 * i + 2),
+    })),
+  );
   for (let i = work.length - 1; i > 0; i--) {
     const j = Math.floor(Math.random() * (i + 1));
     [work[i], work[j]] = [work[j]!, work[i]!];
@@ -86,11 +75,11 @@ function startNode(): Promise<{ child: ChildProcess; url: string }> {
   });
 }
 
-async function benchNode(work: { showId: string; seatIds: string[] }[]): Promise<Figures> {
+async function benchNode(work: ShowSeats[]): Promise<Figures> {
   const { child, url } = await startNode();
   try {
     const conns = await Promise.all(Array.from({ length: clients }, () => BenchClient.open(url)));
-    const book = (c: number, w: { showId: string; seatIds: string[] }) =>
+    const book = (c: number, w: ShowSeats) =>
       conns[c]!.call('bookings.book', { ...w, customer }).then(() => undefined);
     await closedLoop(clients, 1000, work.slice(0, 300), book); // warm-up: JIT, pools, worker threads
     const result = figures(await closedLoop(clients, durationMs, work.slice(300), book));
@@ -101,61 +90,24 @@ async function benchNode(work: { showId: string; seatIds: string[] }[]): Promise
   }
 }
 
-async function benchMysql(work: { showId: string; seatIds: string[] }[]): Promise<Figures> {
-  const pool = await openDatabase(mysqlDb, clients);
-  try {
-    await migrate(pool);
-    let index = 0;
-    const entry = (command: LogEntry['command']): LogEntry => ({
-      index: ++index,
-      epoch: 1,
-      lamport: index,
-      command,
-    });
-    await inTransaction(pool, (tx) =>
-      applyCommand(
-        tx,
-        entry({ kind: 'catalog.import', snapshot: loadBundledCatalog(new Date()) }),
-        localDateOf,
-      ),
-    );
-    // A ticket token of the node's length; the baseline measures the database, not Ed25519.
-    const token = randomBytes(96).toString('base64url');
-    const book = (_c: number, w: { showId: string; seatIds: string[] }) =>
-      inTransaction(pool, async (tx) => {
-        const wanted = new Set(w.seatIds);
-        const taken = (await seatClaims(tx, w.showId)).filter((claim) => wanted.has(claim.seatId));
-        if (taken.length > 0) throw Object.assign(new Error('taken'), { reason: 'SEATS_UNAVAILABLE' });
-        const booking = {
-          id: newId('b'),
-          code: newBookingCode(),
-          ...w,
-          customer,
-          totalCents: 1200 * w.seatIds.length,
-          currency: 'EUR',
-          createdAt: new Date().toISOString(),
-          idempotencyKey: null,
-          token,
-        };
-        await applyCommand(tx, entry({ kind: 'booking.create', holdId: null, booking }), localDateOf);
-      });
-    await closedLoop(clients, 1000, work.slice(0, 300), book);
-    return figures(await closedLoop(clients, durationMs, work.slice(300), book));
-  } finally {
-    await pool.end();
-  }
+async function benchMysql(mysql: MysqlBaseline, work: ShowSeats[]): Promise<Figures> {
+  const book = (_c: number, w: ShowSeats) => mysql.book(w, customer).then(() => undefined);
+  await closedLoop(clients, 1000, work.slice(0, 300), book);
+  return figures(await closedLoop(clients, durationMs, work.slice(300), book));
 }
 
+// The baseline's fresh database also names the seats both sides book.
+const mysql = await MysqlBaseline.open(args.mysql, clients);
 try {
-  const work = workload();
+  const work = workload(mysql.shows());
   say(`${work.length} two-seat bookings available; ${clients} clients, ${durationMs / 1000} s per side`);
   say('node over WebSocket …');
   const node = await benchNode(work);
   say('MySQL through mysql2 …');
-  const mysql = await benchMysql(work);
-  const ratio = Math.round((node.perSecond / mysql.perSecond) * 100) / 100;
+  const baseline = await benchMysql(mysql, work);
+  const ratio = Math.round((node.perSecond / baseline.perSecond) * 100) / 100;
   if (args.json) {
-    console.log(JSON.stringify({ clients, durationS: durationMs / 1000, node, mysql, ratio }));
+    console.log(JSON.stringify({ clients, durationS: durationMs / 1000, node, mysql: baseline, ratio }));
   } else {
     const row = (name: string, f: Figures) =>
       `${name.padEnd(24)}${String(f.perSecond).padStart(12)}${f.p50Ms.toFixed(2).padStart(10)}${f.p99Ms.toFixed(2).padStart(10)}${String(f.bookings).padStart(10)}  ${JSON.stringify(f.errors)}`;
@@ -163,10 +115,10 @@ try {
       `${''.padEnd(24)}${'bookings/s'.padStart(12)}${'p50 ms'.padStart(10)}${'p99 ms'.padStart(10)}${'booked'.padStart(10)}  errors`,
     );
     console.log(row('node over WebSocket', node));
-    console.log(row('MySQL through mysql2', mysql));
+    console.log(row('MySQL through mysql2', baseline));
     console.log(`ratio node / MySQL: ${ratio}`);
   }
 } finally {
   await dropDatabase(nodeDb).catch(() => undefined);
-  await dropDatabase(mysqlDb).catch(() => undefined);
+  await mysql.close();
 }

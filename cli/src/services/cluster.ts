@@ -22,7 +22,7 @@ import {
 } from './observe.js';
 import { waitFor } from './ports.js';
 import { callOnce, RpcError, withRpc } from './rpc-client.js';
-import { loadState, readState, saveState, validateClusterName } from './state.js';
+import { loadState, nodeOf, readState, saveState, validateClusterName } from './state.js';
 
 export const ELECTION_TIMEOUT_MS = 60_000;
 export const FAILOVER_TIMEOUT_MS = 30_000;
@@ -224,14 +224,7 @@ export async function killNode(
     }
     nodeId = master.masterId;
   } else {
-    nodeId = target.nodeId;
-    if (!state.nodes.some((n) => n.id === nodeId)) {
-      throw new CliError(
-        `cluster "${name}" has no node ${nodeId}`,
-        `its nodes are ${state.nodes.map((n) => n.id).join(', ')}`,
-        exitCodes.notFound,
-      );
-    }
+    nodeId = nodeOf(state, target.nodeId).id;
   }
   const running = before.find((o) => o.id === nodeId)?.process;
   if (running === 'stopped' || (running === 'paused' && opts.pause)) {
@@ -292,13 +285,7 @@ export async function reviveNode(
   opts: { timeoutMs?: number } = {},
 ): Promise<StatusView> {
   const { state, driver } = await openCluster(name);
-  if (!state.nodes.some((n) => n.id === nodeId)) {
-    throw new CliError(
-      `cluster "${name}" has no node ${nodeId}`,
-      `its nodes are ${state.nodes.map((n) => n.id).join(', ')}`,
-      exitCodes.notFound,
-    );
-  }
+  nodeOf(state, nodeId);
   if ((await driver.nodeRunning(state, nodeId)) === 'running') {
     throw new CliError(
       `node ${nodeId} is already running`,

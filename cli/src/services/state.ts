@@ -5,7 +5,7 @@
  */
 import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ClusterState } from './drivers/driver.js';
+import type { ClusterState, NodeState } from './drivers/driver.js';
 import { CliError, exitCodes } from './errors.js';
 import { stateDir, stateRoot } from './paths.js';
 
@@ -73,4 +73,17 @@ export async function listClusterNames(): Promise<string[]> {
   } catch {
     return [];
   }
+}
+
+/** The node with this id, or a not-found error that lists the ones the cluster has. */
+export function nodeOf(state: ClusterState, nodeId: number): NodeState {
+  const node = state.nodes.find((n) => n.id === nodeId);
+  if (!node) {
+    throw new CliError(
+      `cluster "${state.name}" has no node ${nodeId}`,
+      `its nodes are ${state.nodes.map((n) => n.id).join(', ')}`,
+      exitCodes.notFound,
+    );
+  }
+  return node;
 }

@@ -1,7 +1,8 @@
 /** The single-MySQL baseline against the real MariaDB (BOOKING_TEST_MYSQL or 127.0.0.1:3306). */
+
+import { MysqlBaseline, SeatsTaken } from '@booking/node/bench/mysql-baseline';
 import test from 'ava';
 import mysql from 'mysql2/promise';
-import { MysqlBaseline, SeatsTaken } from '../../src/services/bench/baseline.js';
 import { seatPairs } from '../../src/services/bench/workload.js';
 
 const server = process.env['BOOKING_TEST_MYSQL'] ?? 'mysql://root@127.0.0.1:3306';

@@ -3,7 +3,12 @@
  * from a fixed epoch), bookings with readable ids, and final states copied to several nodes.
  */
 import type { Booking, SeatStatus } from '@booking/node/protocol';
-import type { FinalState, NodeFinalState, StoredBooking } from '../../src/services/checker/final-state.js';
+import {
+  type FinalState,
+  type NodeFinalState,
+  type StoredBooking,
+  storedBooking,
+} from '../../src/services/checker/final-state.js';
 import {
   type HistoryRecord,
   HistoryRecorder,
@@ -100,17 +105,7 @@ export function booking(seatIds: string[], over: Partial<Booking> & { customerNa
 }
 
 export function stored(b: Booking, extra: Partial<StoredBooking> = {}): StoredBooking {
-  return {
-    id: b.id,
-    code: b.code,
-    showId: b.showId,
-    seatIds: b.seatIds,
-    customer: b.customer,
-    status: b.status,
-    lamport: b.lamport,
-    createdAt: b.createdAt,
-    ...extra,
-  };
+  return { ...storedBooking(b), ...extra };
 }
 
 /** Seat map of the given seats, booked where a confirmed booking owns them. */

@@ -1,9 +1,8 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand, nameFlag } from '../../base-command.js';
 import { getDriver } from '../../services/drivers/index.js';
-import { CliError, exitCodes } from '../../services/errors.js';
 import { formatLogLine, parseLogLine } from '../../services/log-format.js';
-import { loadState } from '../../services/state.js';
+import { loadState, nodeOf } from '../../services/state.js';
 
 export default class ClusterLogs extends BaseCommand<typeof ClusterLogs> {
   static override summary = 'Show node logs (all nodes interleaved, or one).';
@@ -23,13 +22,7 @@ export default class ClusterLogs extends BaseCommand<typeof ClusterLogs> {
 
   async run(): Promise<void> {
     const state = await loadState(this.flags.name);
-    if (this.flags.node !== undefined && !state.nodes.some((n) => n.id === this.flags.node)) {
-      throw new CliError(
-        `cluster "${state.name}" has no node ${this.flags.node}`,
-        `its nodes are ${state.nodes.map((n) => n.id).join(', ')}`,
-        exitCodes.notFound,
-      );
-    }
+    if (this.flags.node !== undefined) nodeOf(state, this.flags.node);
     const driver = await getDriver(state.driver);
     const controller = new AbortController();
     const stop = () => controller.abort();

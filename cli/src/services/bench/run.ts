@@ -8,10 +8,11 @@
  * this same mix). `--hot` is a flash sale: every client goes for the seats of one fresh show
  * until none is left; the result says whether exactly the show's seats were sold, none twice.
  */
+
+import { MysqlBaseline } from '@booking/node/bench/mysql-baseline';
 import type { Booking } from '@booking/node/protocol';
 import type { ClusterState } from '../drivers/driver.js';
 import { RpcClient } from '../rpc-client.js';
-import { MysqlBaseline } from './baseline.js';
 import type { LatencySummary } from './histogram.js';
 import { closedLoop, type LoadResult, type OpKind } from './load.js';
 import type { SeriesPoint } from './series.js';

@@ -16,7 +16,12 @@ import type { Booking, ClusterEvent, ClusterStatus, SeatStatus } from '@booking/
 import { allBookings, seatClaims } from '@booking/node/store/queries';
 import mysql from 'mysql2/promise';
 import { type Anomaly, type CheckStats, checkHistory, type VerdictKind } from '../checker/check.js';
-import type { FinalState, NodeFinalState, StoredBooking } from '../checker/final-state.js';
+import {
+  type FinalState,
+  type NodeFinalState,
+  type StoredBooking,
+  storedBooking,
+} from '../checker/final-state.js';
 import {
   classifyError,
   type HistoryRecord,
@@ -429,30 +434,6 @@ function usedSeats(history: HistoryRecord[]): Map<string, Set<string>> {
   return out;
 }
 
-const toStored = (b: {
-  id: string;
-  code: string;
-  showId: string;
-  seatIds: string[];
-  customer: { name: string; email: string };
-  status: 'confirmed' | 'cancelled';
-  lamport: number;
-  createdAt: string;
-  idempotencyKey?: string | null;
-  holdId?: string | null;
-}): StoredBooking => ({
-  id: b.id,
-  code: b.code,
-  showId: b.showId,
-  seatIds: b.seatIds,
-  customer: b.customer,
-  status: b.status,
-  lamport: b.lamport,
-  createdAt: b.createdAt,
-  ...(b.idempotencyKey !== undefined ? { idempotencyKey: b.idempotencyKey } : {}),
-  ...(b.holdId !== undefined ? { holdId: b.holdId } : {}),
-});
-
 /** Local driver: every booking row of every node's own database. */
 export async function readDatabases(
   state: ClusterState,
@@ -468,7 +449,7 @@ export async function readDatabases(
       const bookings: StoredBooking[] = [];
       for (let after = ''; ; ) {
         const page = await allBookings(pool, after, 1000);
-        bookings.push(...page.map(toStored).filter(keep));
+        bookings.push(...page.map(storedBooking).filter(keep));
         if (page.length < 1000) break;
         after = page.at(-1)!.id;
       }
@@ -519,7 +500,7 @@ export async function readOverRpc(state: ClusterState, history: HistoryRecord[])
               }),
             ),
           );
-          for (const b of part) if (b) node.bookings.push(toStored(b));
+          for (const b of part) if (b) node.bookings.push(storedBooking(b));
         }
         for (const [showId, ids] of used) {
           const map = await rpc.call('seats.map', { showId });

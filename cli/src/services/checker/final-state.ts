@@ -24,6 +24,22 @@ export interface StoredBooking {
   holdId?: string | null;
 }
 
+/** A booking (a wire Booking or a database row) cut down to what the checker compares. */
+export function storedBooking(b: StoredBooking): StoredBooking {
+  return {
+    id: b.id,
+    code: b.code,
+    showId: b.showId,
+    seatIds: b.seatIds,
+    customer: b.customer,
+    status: b.status,
+    lamport: b.lamport,
+    ...(b.createdAt !== undefined ? { createdAt: b.createdAt } : {}),
+    ...(b.idempotencyKey !== undefined ? { idempotencyKey: b.idempotencyKey } : {}),
+    ...(b.holdId !== undefined ? { holdId: b.holdId } : {}),
+  };
+}
+
 export interface NodeFinalState {
   nodeId: number;
   coverage: 'all' | 'by-code';

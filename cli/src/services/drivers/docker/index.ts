@@ -20,7 +20,7 @@ import type Docker from 'dockerode';
 import { CliError, exitCodes } from '../../errors.js';
 import { databaseName } from '../../mysql.js';
 import { canBind, isListening } from '../../ports.js';
-import { removeStateDir, saveState } from '../../state.js';
+import { nodeOf, removeStateDir, saveState } from '../../state.js';
 import type { ClusterDriver, ClusterSpec, ClusterState, NodeState, Progress } from '../driver.js';
 import {
   clusterFilter,
@@ -240,13 +240,6 @@ async function networkLayout(
   return { network, net: layout(prefix) };
 }
 
-function nodeOf(state: ClusterState, nodeId: number): NodeState {
-  const node = state.nodes.find((n) => n.id === nodeId);
-  if (!node)
-    throw new CliError(`cluster "${state.name}" has no node ${nodeId}`, undefined, exitCodes.notFound);
-  return node;
-}
-
 /** Is the container attached to the cluster network right now? */
 async function onNetwork(docker: Docker, state: ClusterState, node: NodeState): Promise<boolean> {
   const info = await docker.getContainer(node.containerId ?? names.node(state.name, node.id)).inspect();
@@ -411,9 +404,7 @@ export function createDockerDriver(): ClusterDriver {
     },
 
     async kill(state, nodeId, opts) {
-      const node = state.nodes.find((n) => n.id === nodeId);
-      if (!node)
-        throw new CliError(`cluster "${state.name}" has no node ${nodeId}`, undefined, exitCodes.notFound);
+      const node = nodeOf(state, nodeId);
       const docker = await connect();
       const id = node.containerId ?? names.node(state.name, nodeId);
       const current = await containerStatus(docker, id);
@@ -438,9 +429,7 @@ export function createDockerDriver(): ClusterDriver {
     },
 
     async revive(state, nodeId, progress) {
-      const node = state.nodes.find((n) => n.id === nodeId);
-      if (!node)
-        throw new CliError(`cluster "${state.name}" has no node ${nodeId}`, undefined, exitCodes.notFound);
+      const node = nodeOf(state, nodeId);
       const docker = await connect();
       const id = node.containerId ?? names.node(state.name, nodeId);
       const current = await containerStatus(docker, id);

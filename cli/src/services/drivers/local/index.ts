@@ -23,7 +23,7 @@ import { renderNginxConfig } from '../../nginx/config.js';
 import { nodeBin, repoRoot, spaDist, stateDir } from '../../paths.js';
 import { canBind, freePorts, isListening, waitForPortClosed } from '../../ports.js';
 import { processState, signal, spawnDetached, terminate } from '../../processes.js';
-import { ensureStateDir, removeStateDir, saveState } from '../../state.js';
+import { ensureStateDir, nodeOf, removeStateDir, saveState } from '../../state.js';
 import {
   ensureSystemPackage,
   isRoot,
@@ -307,9 +307,8 @@ export function createLocalDriver(): ClusterDriver {
     },
 
     async kill(state, nodeId, opts) {
-      const node = state.nodes.find((n) => n.id === nodeId);
-      if (!node?.pid)
-        throw new CliError(`cluster "${state.name}" has no node ${nodeId}`, undefined, exitCodes.notFound);
+      const node = nodeOf(state, nodeId);
+      if (!node.pid) return; // never spawned: nothing runs
       const marker = nodeMarker(state, stateDir(state.name), nodeId);
       const current = await processState(node.pid, marker);
       if (current === 'stopped') return;
@@ -323,9 +322,7 @@ export function createLocalDriver(): ClusterDriver {
 
     async revive(state, nodeId, progress) {
       const dir = await ensureStateDir(state.name);
-      const node = state.nodes.find((n) => n.id === nodeId);
-      if (!node)
-        throw new CliError(`cluster "${state.name}" has no node ${nodeId}`, undefined, exitCodes.notFound);
+      const node = nodeOf(state, nodeId);
       const marker = nodeMarker(state, dir, nodeId);
       const current = await processState(node.pid, marker);
       if (current === 'running') return state;

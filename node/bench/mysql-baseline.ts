@@ -8,19 +8,25 @@
  * booking and its claims (the (show, seat) primary key refuses a concurrent double sale, as on
  * a node). A cancel is one transaction too. Ticket signing is left out (a random token of the
  * node's token length): the baseline measures the database path.
+ *
+ * Used by both benchmarks: `npm run bench:node` (one node) and `booking bench --baseline`.
  */
 import { randomBytes } from 'node:crypto';
-// The node workspace exports no store module yet; these are its sources, through the TS project reference.
-import { newBookingCode, newId } from '@booking/node/booking/codes';
-import type { Command, LogEntry } from '@booking/node/booking/entries';
-import { parseLayout } from '@booking/node/booking/layout';
-import { loadBundledCatalog } from '@booking/node/catalog/bundled';
-import { localDateOf } from '@booking/node/log/local-date';
-import { dropDatabase, openDatabase } from '@booking/node/store/db';
-import { migrate } from '@booking/node/store/migrations';
-import { applyCommand, bookingBy, inTransaction, seatClaims } from '@booking/node/store/queries';
 import type { Pool } from 'mysql2/promise';
-import type { SeatPair, ShowSeats } from './workload.js';
+import { newBookingCode, newId } from '../src/booking/codes.js';
+import type { Command, LogEntry } from '../src/booking/entries.js';
+import { parseLayout } from '../src/booking/layout.js';
+import { loadBundledCatalog } from '../src/catalog/bundled.js';
+import { localDateOf } from '../src/log/local-date.js';
+import { dropDatabase, openDatabase } from '../src/store/db.js';
+import { migrate } from '../src/store/migrations.js';
+import { applyCommand, bookingBy, inTransaction, seatClaims } from '../src/store/queries.js';
+
+/** Seats of one show: all of them (`shows()`), or the ones one booking takes. */
+export interface ShowSeats {
+  showId: string;
+  seatIds: string[];
+}
 
 export class SeatsTaken extends Error {
   readonly reason = 'SEATS_UNAVAILABLE';
@@ -75,7 +81,7 @@ export class MysqlBaseline {
   }
 
   /** Books a pair in one transaction; resolves with the booking code. */
-  async book(pair: SeatPair, customer: { name: string; email: string }): Promise<string> {
+  async book(pair: ShowSeats, customer: { name: string; email: string }): Promise<string> {
     try {
       return await inTransaction(this.pool, async (tx) => {
         const wanted = new Set(pair.seatIds);
