@@ -7,6 +7,7 @@ import { errorReasons } from './errors.js';
 import { buildOpenRpcDocument } from './openrpc.js';
 
 type Schema = {
+  $ref?: string;
   type?: string | string[];
   enum?: unknown[];
   items?: Schema;
@@ -17,24 +18,32 @@ type Schema = {
   maxItems?: number;
 };
 
-/** A short TypeScript-like rendering of a JSON schema: enough to read, not to validate. */
-export function typeOf(schema: Schema | undefined, depth = 0): string {
+/**
+ * A short TypeScript-like rendering of a JSON schema: enough to read, not to validate. Shared
+ * components are rendered where they are used, so a table row reads without looking anything up.
+ */
+export function typeOf(
+  schema: Schema | undefined,
+  depth = 0,
+  components: Record<string, Schema> = {},
+): string {
   if (!schema) return 'unknown';
+  if (schema.$ref) return typeOf(components[schema.$ref.split('/').pop()!], depth, components);
   if (schema.enum) return schema.enum.map((v) => JSON.stringify(v)).join(' \\| ');
-  if (schema.anyOf) return schema.anyOf.map((s) => typeOf(s, depth)).join(' \\| ');
+  if (schema.anyOf) return schema.anyOf.map((s) => typeOf(s, depth, components)).join(' \\| ');
   const type = Array.isArray(schema.type) ? schema.type.join(' \\| ') : schema.type;
   if (type === 'array') {
     const bounds =
       schema.minItems !== undefined || schema.maxItems !== undefined
         ? ` (${schema.minItems ?? 0}..${schema.maxItems ?? '∞'})`
         : '';
-    return `${typeOf(schema.items, depth)}[]${bounds}`;
+    return `${typeOf(schema.items, depth, components)}[]${bounds}`;
   }
   if (type === 'object' && schema.properties) {
     if (depth > 0) return 'object';
     const required = new Set(schema.required ?? []);
     const fields = Object.entries(schema.properties).map(
-      ([name, s]) => `${name}${required.has(name) ? '' : '?'}: ${typeOf(s, depth + 1)}`,
+      ([name, s]) => `${name}${required.has(name) ? '' : '?'}: ${typeOf(s, depth + 1, components)}`,
     );
     return `{${fields.join(', ')}}`;
   }
@@ -48,17 +57,35 @@ export function renderProtocolTables(): string {
       summary: string;
       params: { name: string; required: boolean; schema: Schema }[];
       tags?: { name: string }[];
+      errors: { $ref: string }[];
     }[];
+    components: { schemas: Record<string, Schema> };
   };
-  const lines = ['| method | params | does |', '|---|---|---|'];
+  const components = doc.components.schemas;
+  // INVALID_PARAMS and RATE_LIMITED can answer every method; the table says so once, below it.
+  const everywhere = new Set(['INVALID_PARAMS', 'RATE_LIMITED']);
+  const lines = ['| method | params | does | errors |', '|---|---|---|---|'];
   for (const m of doc.methods) {
     const params = m.params.length
-      ? m.params.map((p) => `\`${p.name}${p.required ? '' : '?'}\`: ${typeOf(p.schema)}`).join(', ')
+      ? m.params
+          .map((p) => `\`${p.name}${p.required ? '' : '?'}\`: ${typeOf(p.schema, 0, components)}`)
+          .join(', ')
       : '—';
     const admin = m.tags?.some((t) => t.name === 'admin') ? ' **admin**' : '';
-    lines.push(`| \`${m.name}\` | ${params} | ${m.summary}${admin} |`);
+    const errors = m.errors
+      .map((e) => e.$ref.split('/').pop()!)
+      .filter((reason) => !everywhere.has(reason))
+      .map((reason) => `\`${reason}\``)
+      .join(', ');
+    lines.push(`| \`${m.name}\` | ${params} | ${m.summary}${admin} | ${errors || '—'} |`);
   }
-  lines.push('', '| reason | code |', '|---|---|');
+  lines.push(
+    '',
+    'Any method can also answer -32602 (invalid params, `data.field` names the param) and `RATE_LIMITED`.',
+    '',
+    '| reason | code |',
+    '|---|---|',
+  );
   for (const [reason, code] of Object.entries(errorReasons)) lines.push(`| \`${reason}\` | ${code} |`);
   return `${lines.join('\n')}\n`;
 }
