@@ -9,7 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureMariaDb, ensureNginx } from './ensure-system.mjs';
+import { setup } from './setup.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cliBin = path.join(root, 'cli/bin/run.mjs');
@@ -69,13 +69,8 @@ async function shutdown(code) {
   process.exit(stopped.code === 0 ? code : stopped.code);
 }
 
-try {
-  await ensureMariaDb();
-  ensureNginx();
-} catch (error) {
-  process.stderr.write(`setup: ${error.message}\n`);
-  process.exit(1);
-}
+// The machine first (MariaDB running, nginx installed), once, before anything runs.
+if ((await setup(['mariadb', 'nginx'])).size > 0) process.exit(1);
 
 // nginx serves the web app from spa/dist, which a fresh clone does not have yet.
 if (!existsSync(path.join(root, 'spa/dist/index.html'))) {

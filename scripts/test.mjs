@@ -1,19 +1,36 @@
 #!/usr/bin/env node
-// `npm test`: sets up what the suites need, runs every workspace's suites in turn, and ends
-// with one plain line `N passed, N failed` summed over all of them.
+// `npm test`: sets the machine up once (scripts/setup.mjs), builds, runs every workspace's suites
+// in turn, and ends with one plain line `N passed, N failed` summed over all of them.
+//
+//   npm test -- --setup-only     only the machine's set-up (what the Docker suite alone needs too)
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { ensureChromium, ensureMariaDb, ensureNginx } from './ensure-system.mjs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setup } from './setup.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+process.chdir(root);
 
 const suites = [
-  { name: 'node', cwd: 'node', args: ['ava'] },
-  { name: 'cli', cwd: 'cli', args: ['ava'] },
-  { name: 'spa', cwd: 'spa', args: ['ava'] },
+  { name: 'node', cwd: 'node', args: ['ava'], needs: ['mariadb'] },
+  { name: 'cli', cwd: 'cli', args: ['ava'], needs: ['mariadb', 'nginx'] },
+  { name: 'spa', cwd: 'spa', args: ['ava'], needs: [] },
   // The web app is built once, below, before any suite: the browser suite and the npm start
   // tests both serve spa/dist.
-  { name: 'spa-browser', cwd: 'spa', args: ['ava', '--config', 'ava.browser.config.mjs'] },
+  {
+    name: 'spa-browser',
+    cwd: 'spa',
+    args: ['ava', '--config', 'ava.browser.config.mjs'],
+    needs: ['mariadb', 'nginx', 'chromium'],
+  },
   // Last and alone: seven containers next to the local-driver suites would starve two cores.
-  { name: 'docker', cwd: 'cli', args: ['ava', '--config', 'ava.docker.config.mjs'] },
+  {
+    name: 'docker',
+    cwd: 'cli',
+    args: ['ava', '--config', 'ava.docker.config.mjs'],
+    needs: ['docker', 'base-image'],
+  },
 ];
 
 function run(suite) {
@@ -42,15 +59,23 @@ function run(suite) {
   });
 }
 
-await ensureMariaDb();
-ensureNginx();
-ensureChromium();
-process.stdout.write('\n== building the web app ==\n');
-const build = spawnSync('npm', ['run', 'build', '-w', 'spa'], { stdio: 'inherit' });
-if (build.status !== 0) {
+function step(title, command, args) {
+  process.stdout.write(`\n== ${title} ==\n`);
+  return spawnSync(command, args, { stdio: 'inherit' }).status === 0;
+}
+
+const wanted = [...new Set(suites.flatMap((s) => s.needs))];
+process.stdout.write(`\n== set-up: ${wanted.join(', ')} ==\n`);
+const failedSetup = await setup(wanted);
+if (process.argv.includes('--setup-only')) process.exit(failedSetup.size > 0 ? 1 : 0);
+
+// Everything the suites run outside their own sources: the compiled node and CLI (bins, the
+// CLI manifest) and the web app.
+if (!step('build', 'npm', ['run', 'build'])) {
   console.log('0 passed, 1 failed');
   process.exit(1);
 }
+
 const hasTests = (dir) =>
   existsSync(`${dir}/test`) &&
   readdirSync(`${dir}/test`, { recursive: true, withFileTypes: true }).some(
@@ -60,6 +85,14 @@ let passed = 0;
 let failed = 0;
 for (const suite of suites.filter((s) => hasTests(s.cwd))) {
   process.stdout.write(`\n== ${suite.name} ==\n`);
+  const missing = suite.needs.filter((c) => failedSetup.has(c));
+  if (missing.length > 0) {
+    // Counted as one failure, with what to run, instead of a suite of confusing timeouts.
+    for (const c of missing)
+      process.stdout.write(`not run: ${c} is not set up: ${failedSetup.get(c).message}\n`);
+    failed += 1;
+    continue;
+  }
   const result = await run(suite);
   passed += result.passed;
   failed += result.failed;

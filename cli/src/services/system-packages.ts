@@ -1,7 +1,8 @@
 /**
- * "Make sure this system binary is there": nginx for the local driver, and (for the docker driver
- * and the test set-up) chromium, docker.io, mariadb-server. On Debian as root a missing package is
- * installed with apt-get; anywhere else the error names the exact command to run.
+ * "Make sure this system binary is there", for the CLI at run time (nginx for the local driver).
+ * On Debian as root a missing package is installed with apt-get; anywhere else the error names the
+ * exact command to run. The test and `npm start` set-up is scripts/setup.mjs, which runs once and
+ * serially before anything else: tests only look for binaries here, they never install.
  */
 import { spawn } from 'node:child_process';
 import { constants, existsSync } from 'node:fs';
@@ -105,9 +106,14 @@ function aptUpdateOnce(): Promise<RunResult> {
   return aptUpdated;
 }
 
+/**
+ * `apt-cache policy` and not `apt-cache show`: run() keeps only the output's tail, and docker.io's
+ * record is longer than that, so its `Package:` line was cut off and apt seemed not to know it.
+ */
 async function aptKnows(pkg: string): Promise<boolean> {
-  const result = await run('apt-cache', ['show', '--no-all-versions', pkg]);
-  return result.code === 0 && result.output.includes('Package:');
+  const result = await run('apt-cache', ['policy', pkg]);
+  const candidate = /^\s*Candidate:\s*(\S+)/m.exec(result.output)?.[1];
+  return result.code === 0 && candidate !== undefined && candidate !== '(none)';
 }
 
 /**
@@ -184,7 +190,8 @@ async function pickKnownPackage(candidates: readonly string[]): Promise<string |
 export const systemPackages = {
   nginx: { label: 'nginx', binaries: ['/usr/sbin/nginx', 'nginx'], debianPackages: ['nginx-light', 'nginx'] },
   chromium: { label: 'chromium', binaries: ['/usr/bin/chromium', 'chromium'], debianPackages: ['chromium'] },
-  docker: { label: 'docker', binaries: ['/usr/bin/docker', 'docker'], debianPackages: ['docker.io'] },
+  // The daemon: a bare `docker` client (some machines have one) cannot run a container.
+  dockerd: { label: 'dockerd', binaries: ['/usr/sbin/dockerd', 'dockerd'], debianPackages: ['docker.io'] },
   mariadb: {
     label: 'MariaDB',
     binaries: ['/usr/sbin/mariadbd', 'mariadbd'],

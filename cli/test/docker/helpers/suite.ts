@@ -11,7 +11,6 @@ export function dockerCliSuite(clusterName: string): TestFn<{ stateRoot: string 
   const test = anyTest as TestFn<{ stateRoot: string }>;
   test.before(async (t) => {
     t.context.stateRoot = newStateRoot();
-    t.timeout(20 * 60_000, 'installing docker.io and building the offline base image');
     const docker = await ensureDockerEngine((line) => t.log(line));
     await ensureBaseImage(docker, (line) => t.log(line));
   });
