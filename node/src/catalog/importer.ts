@@ -3,7 +3,8 @@
  * Each request has its own timeout and is retried with capped exponential backoff on network
  * errors, timeouts, 5xx and 429. A bad or missing record is skipped and reported; only the
  * requests everything depends on (configuration, genres, now playing, cinemas) and a rejected
- * key fail the whole import.
+ * key fail the whole import. With a URL policy, every request and every redirect target is
+ * checked first (url-policy.ts), and no response body may exceed `maxResponseBytes`.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadBundledScreens } from './bundled.js';
@@ -19,6 +20,10 @@ import {
 } from './showtimes.js';
 import { addDays, localDate } from './time.js';
 import { adaptTmdb, type DetailsResult, parseOrThrow, TmdbNowPlaying, TmdbNowPlayingItem } from './tmdb.js';
+import { checkUrl, type Resolver, type UrlPolicy, UrlRefused } from './url-policy.js';
+
+/** Bodies above this fail their request, unless the caller sets its own cap. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 
 export type ImportPhase = 'tmdb' | 'details' | 'cinemas' | 'showtimes';
 
@@ -56,6 +61,14 @@ export interface ImportOptions {
   region?: string;
   onProgress?: (p: ImportProgress) => void;
   signal?: AbortSignal;
+  /** Checked before every request and redirect; none: any URL (library use, tests with fetchImpl). */
+  urlPolicy?: UrlPolicy;
+  /** How `urlPolicy` resolves host names (tests); the system resolver by default. */
+  resolve?: Resolver;
+  /** Largest response body; default DEFAULT_MAX_RESPONSE_BYTES. */
+  maxResponseBytes?: number;
+  /** Redirects followed per request, each target checked; default 3. */
+  maxRedirects?: number;
 }
 
 export interface ImportResult {
@@ -63,7 +76,7 @@ export interface ImportResult {
   skipped: SkippedRecord[];
 }
 
-export type ImportErrorKind = 'auth' | 'upstream' | 'shape';
+export type ImportErrorKind = 'auth' | 'upstream' | 'shape' | 'refused';
 
 export class CatalogImportError extends Error {
   constructor(
@@ -100,6 +113,10 @@ interface HttpOptions {
   maxBackoffMs: number;
   signal: AbortSignal | undefined;
   secrets: string[];
+  policy: UrlPolicy | undefined;
+  resolve: Resolver | undefined;
+  maxBytes: number;
+  maxRedirects: number;
 }
 
 function redact(text: string, secrets: readonly string[]): string {
@@ -138,6 +155,55 @@ function upstreamMessage(text: string): string {
   return text.slice(0, 200);
 }
 
+/** The body as text, refused past `max` bytes without reading the rest. */
+async function readCapped(res: Response, max: number, label: string): Promise<string> {
+  const declared = Number(res.headers.get('content-length') ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > max) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new RequestFailed(
+      `GET ${label}: response of ${declared} bytes is over the ${max}-byte limit`,
+      res.status,
+    );
+  }
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => undefined);
+      throw new RequestFailed(`GET ${label}: response is over the ${max}-byte limit`, res.status);
+    }
+    parts.push(value);
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
+
+/** Fetches `url`, following redirects by hand so each target passes the policy first. */
+async function fetchChecked(url: URL, label: string, init: RequestInit, o: HttpOptions): Promise<Response> {
+  let target = url;
+  for (let hop = 0; ; hop++) {
+    if (o.policy) {
+      try {
+        await checkUrl(target, o.policy, o.resolve);
+      } catch (e) {
+        if (e instanceof UrlRefused) throw new CatalogImportError(`GET ${label}: ${e.message}`, 'refused');
+        throw e;
+      }
+    }
+    const res = await o.fetchImpl(target, { ...init, redirect: 'manual' });
+    const location = res.status >= 300 && res.status < 400 ? res.headers.get('location') : null;
+    if (location === null) return res;
+    await res.body?.cancel().catch(() => undefined);
+    if (hop >= o.maxRedirects)
+      throw new RequestFailed(`GET ${label}: more than ${o.maxRedirects} redirects`, res.status);
+    target = new URL(location, target);
+  }
+}
+
 /**
  * GET `url` as JSON. `label` is what reports show: the path without the query, so a key in
  * the query string never lands in a message or a log line.
@@ -155,8 +221,13 @@ async function getJson(
       const signal = o.signal
         ? AbortSignal.any([o.signal, AbortSignal.timeout(o.timeoutMs)])
         : AbortSignal.timeout(o.timeoutMs);
-      const res = await o.fetchImpl(url, { headers: { accept: 'application/json', ...headers }, signal });
-      const text = await res.text();
+      const res = await fetchChecked(
+        url,
+        label,
+        { headers: { accept: 'application/json', ...headers }, signal },
+        o,
+      );
+      const text = await readCapped(res, o.maxBytes, label);
       if (res.status === 204 || res.status === 404) return { status: res.status, body: null };
       if (res.ok) {
         try {
@@ -229,6 +300,10 @@ export async function importCatalog(opts: ImportOptions): Promise<ImportResult> 
     maxBackoffMs: opts.maxBackoffMs ?? 5_000,
     signal: opts.signal,
     secrets: [opts.tmdbKey, ...Object.values(opts.showtimesHeaders ?? {})],
+    policy: opts.urlPolicy,
+    resolve: opts.resolve,
+    maxBytes: opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+    maxRedirects: opts.maxRedirects ?? 3,
   };
   const concurrency = opts.concurrency ?? 4;
   const progress = opts.onProgress ?? (() => {});

@@ -1,36 +1,30 @@
 /**
  * `/peer`: the WebSockets between booking nodes. Every node dials every peer (its outbound link,
  * on which it sends) and accepts the peers' links (on which it receives and answers forwarded
- * writes). A link is usable only after the challenge-response proof of the cluster secret in
- * both directions (peer-auth.ts); before that the listener reads exactly one frame, the dialer's
- * proof, and closes the socket on anything else. Frames are JSON-RPC 2.0:
+ * writes). Both ends prove the cluster secret in the upgrade (peer-auth.ts): the listener checks
+ * the dialer's request headers before it accepts the socket (a stranger gets HTTP 401 and not a
+ * single frame is read), the dialer checks the listener's 101 headers before it sends anything.
+ * Frames are JSON-RPC 2.0:
  *
- *   listener → dialer  peer.challenge {nodeId, nonce}            (notification)
- *   dialer → listener  peer.hello {nodeId, nonce, proof}  id 0   → result {nodeId, proof}
- *   then              peer.message <consensus message>         (notification)
- *                     peer.status {role, masterId, epoch, commitIndex, lamport} (notification)
- *                     peer.forward {method, params}  id n      → result | error
+ *   peer.message <consensus message>                         (notification)
+ *   peer.status {role, masterId, epoch, commitIndex, lamport} (notification)
+ *   peer.forward {method, params}  id n                      → result | error
  *
  * Links fail loudly and recover: pending forwards are rejected when their link closes, each has a
  * timeout, and the dialer reconnects with capped backoff.
  */
 import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { PeerConfig } from '../config.js';
-import { dialerProof, listenerProof, newNonce, proofEquals } from './peer-auth.js';
+import { deriveKey, KEY_LABELS, type PeerConfig } from '../config.js';
+import { type Limits, processLimits } from '../limits.js';
+import { checkDialer, dialerHeaders, HEADER, listenerProof, proofEquals, ReplayGuard } from './peer-auth.js';
 
-/** Catch-up batches carry whole catalog snapshots; far above the client limit, still bounded. */
-export const PEER_MAX_FRAME_BYTES = 32 * 1024 * 1024;
-/** The only frame read before authentication is small; anything bigger is not a hello. */
-const HELLO_MAX_BYTES = 4096;
-const AUTH_TIMEOUT_MS = 2000;
 const BACKOFF_MIN_MS = 20;
 const BACKOFF_MAX_MS = 500;
-/** A peer that cannot keep up loses consensus messages (they are retransmitted), not our memory. */
-const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
-/** Close code for a failed proof (4000-4999 are free for applications). */
-export const CLOSE_UNAUTHORIZED = 4401;
+/** Refusals are logged at most this often: a flood of strangers must not flood the log. */
+const REFUSAL_LOG_MS = 5_000;
 
 export interface PeerStatus {
   role: 'master' | 'slave' | 'candidate';
@@ -63,6 +57,10 @@ export interface PeerTransportOptions {
   secret: string;
   peers: PeerConfig[];
   logger: Logger;
+  /** Defaults to this process's limits (limits.ts). */
+  limits?: Limits;
+  /** The clock that upgrade timestamps are checked against (tests move it). */
+  now?: () => number;
   onMessage(from: number, message: unknown): void;
   onStatus(from: number, status: PeerStatus): void;
   /** Runs a write forwarded by a slave; throw to answer with an error. */
@@ -76,6 +74,8 @@ export interface PeerTransportOptions {
 interface Outbound {
   ws: WebSocket | null;
   ready: boolean;
+  /** Whether a refusal of our proof was logged since the link last worked. */
+  refusedLogged: boolean;
   backoff: number;
   timer: NodeJS.Timeout | null;
   pending: Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>;
@@ -107,18 +107,41 @@ export class PeerTransport {
   readonly #in = new Map<number, WebSocket>();
   readonly #lastHeard = new Map<number, number>();
   readonly #status = new Map<number, PeerStatus>();
+  readonly #key: Buffer;
+  readonly #limits: Limits;
+  readonly #now: () => number;
+  readonly #replay: ReplayGuard;
+  /** The proof each accepted upgrade answers with, added to its 101 headers. */
+  readonly #answers = new WeakMap<IncomingMessage, { from: number; nonce: string }>();
+  #refusals = { count: 0, loggedAt: 0 };
   #nextId = 1;
   #closed = false;
 
   constructor(options: PeerTransportOptions) {
     this.#o = options;
     this.#peerIds = new Set(options.peers.map((p) => p.id));
+    this.#key = deriveKey(options.secret, KEY_LABELS.peerProof);
+    this.#limits = options.limits ?? processLimits();
+    this.#now = options.now ?? Date.now;
+    this.#replay = new ReplayGuard(this.#limits.PEER_AUTH_MAX_NONCES, 2 * this.#limits.PEER_AUTH_MAX_SKEW_MS);
     this.server = new WebSocketServer({
       noServer: true,
-      maxPayload: PEER_MAX_FRAME_BYTES,
+      maxPayload: this.#limits.PEER_MAX_FRAME_BYTES,
       perMessageDeflate: false,
     });
-    this.server.on('connection', (ws) => this.#accept(ws));
+    this.server.on('headers', (headers: string[], request: IncomingMessage) => {
+      const answer = this.#answers.get(request);
+      if (!answer) return;
+      headers.push(
+        `${HEADER.id}: ${this.#o.selfId}`,
+        `${HEADER.proof}: ${listenerProof(this.#key, this.#o.selfId, answer.from, answer.nonce)}`,
+      );
+    });
+    this.server.on('connection', (ws: WebSocket, request: IncomingMessage) => {
+      const answer = this.#answers.get(request);
+      if (answer) this.#accept(ws, answer.from);
+      else ws.terminate();
+    });
   }
 
   start(): void {
@@ -126,6 +149,7 @@ export class PeerTransport {
       const link: Outbound = {
         ws: null,
         ready: false,
+        refusedLogged: false,
         backoff: BACKOFF_MIN_MS,
         timer: null,
         pending: new Map(),
@@ -135,8 +159,36 @@ export class PeerTransport {
     }
   }
 
-  handleUpgrade(request: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer): void {
+  /** Accepts the upgrade only with a valid proof in its headers; anything else gets 401 and nothing is read. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const check = checkDialer(
+      this.#key,
+      request.headers,
+      this.#o.selfId,
+      this.#peerIds,
+      this.#now(),
+      this.#limits.PEER_AUTH_MAX_SKEW_MS,
+      this.#replay,
+    );
+    if (!check.ok) {
+      this.#refused(request, check.why);
+      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      socket.destroy();
+      return;
+    }
+    this.#answers.set(request, { from: check.from, nonce: check.nonce });
     this.server.handleUpgrade(request, socket, head, (ws) => this.server.emit('connection', ws, request));
+  }
+
+  #refused(request: IncomingMessage, why: string): void {
+    this.#refusals.count++;
+    const now = Date.now();
+    if (now - this.#refusals.loggedAt < REFUSAL_LOG_MS) return;
+    this.#o.logger.warn(
+      { from: request.socket.remoteAddress, why, refusedSinceLastLine: this.#refusals.count },
+      'refused a /peer upgrade without a valid proof',
+    );
+    this.#refusals = { count: 0, loggedAt: now };
   }
 
   /** Whether any authenticated link to `peer` is open. */
@@ -195,59 +247,48 @@ export class PeerTransport {
 
   #dial(peer: PeerConfig, link: Outbound): void {
     if (this.#closed) return;
+    const { headers, nonce } = dialerHeaders(this.#key, this.#o.selfId, peer.id, this.#now());
     const ws = new WebSocket(`${peer.url}/peer`, {
-      maxPayload: PEER_MAX_FRAME_BYTES,
+      headers,
+      handshakeTimeout: this.#limits.PEER_HANDSHAKE_TIMEOUT_MS,
+      maxPayload: this.#limits.PEER_MAX_FRAME_BYTES,
       perMessageDeflate: false,
     });
     link.ws = ws;
     link.ready = false;
-    const myNonce = newNonce();
-    let stage: 'challenge' | 'welcome' | 'ready' = 'challenge';
-    const authTimer = setTimeout(() => ws.terminate(), AUTH_TIMEOUT_MS);
+    // Checked before ws takes the socket: terminating here means no frame of an impostor is read.
+    ws.on('upgrade', (res) => {
+      const expected = listenerProof(this.#key, peer.id, this.#o.selfId, nonce);
+      if (res.headers[HEADER.id] !== String(peer.id) || !proofEquals(expected, res.headers[HEADER.proof])) {
+        this.#o.logger.warn({ peer: peer.id }, 'peer failed to prove the cluster secret');
+        ws.terminate();
+      }
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      if (res.statusCode === 401 && !link.refusedLogged) {
+        link.refusedLogged = true;
+        this.#o.logger.warn(
+          { peer: peer.id },
+          'peer refused our proof: is BOOKING_SECRET the same on every node, and are the clocks in sync?',
+        );
+      }
+      ws.terminate();
+    });
+    ws.on('open', () => {
+      link.ready = true;
+      link.refusedLogged = false;
+      link.backoff = BACKOFF_MIN_MS;
+      this.#heard(peer.id);
+      this.#linkChanged(peer.id, true);
+    });
     ws.on('message', (data) => {
       const f = parse(data);
-      if (!f) return ws.terminate();
-      if (stage === 'challenge') {
-        const p = f.params as { nodeId?: unknown; nonce?: unknown } | undefined;
-        if (f.method !== 'peer.challenge' || p?.nodeId !== peer.id || typeof p.nonce !== 'string') {
-          return ws.terminate();
-        }
-        stage = 'welcome';
-        ws.send(
-          JSON.stringify({
-            jsonrpc: '2.0',
-            id: 0,
-            method: 'peer.hello',
-            params: {
-              nodeId: this.#o.selfId,
-              nonce: myNonce,
-              proof: dialerProof(this.#o.secret, p.nonce, this.#o.selfId, peer.id),
-            },
-          }),
-        );
-        return;
-      }
-      if (stage === 'welcome') {
-        const r = f.result as { nodeId?: unknown; proof?: unknown } | undefined;
-        const expected = listenerProof(this.#o.secret, myNonce, peer.id, this.#o.selfId);
-        if (f.id !== 0 || r?.nodeId !== peer.id || !proofEquals(expected, r.proof)) {
-          this.#o.logger.warn({ peer: peer.id }, 'peer failed to prove the cluster secret');
-          return ws.terminate();
-        }
-        clearTimeout(authTimer);
-        stage = 'ready';
-        link.ready = true;
-        link.backoff = BACKOFF_MIN_MS;
-        this.#heard(peer.id);
-        this.#linkChanged(peer.id, true);
-        return;
-      }
+      if (!f) return;
       this.#heard(peer.id);
       this.#onReply(link, f);
     });
     ws.on('error', () => ws.terminate());
     ws.on('close', () => {
-      clearTimeout(authTimer);
       const wasReady = link.ready;
       link.ready = false;
       link.ws = null;
@@ -284,60 +325,21 @@ export class PeerTransport {
 
   #notify(to: number, method: string, params: unknown): void {
     const ws = this.#out.get(to)?.ready ? this.#out.get(to)!.ws : null;
-    if (!ws || ws.readyState !== WebSocket.OPEN || ws.bufferedAmount > MAX_BUFFERED_BYTES) return;
+    if (!ws || ws.readyState !== WebSocket.OPEN || ws.bufferedAmount > this.#limits.PEER_MAX_BUFFERED_BYTES)
+      return;
     ws.send(JSON.stringify({ jsonrpc: '2.0', method, params }));
   }
 
   // ---- inbound -----------------------------------------------------------------------------
 
-  #accept(ws: WebSocket): void {
-    const nonce = newNonce();
-    let peer: number | null = null;
-    const authTimer = setTimeout(() => ws.terminate(), AUTH_TIMEOUT_MS);
-    ws.send(
-      JSON.stringify({ jsonrpc: '2.0', method: 'peer.challenge', params: { nodeId: this.#o.selfId, nonce } }),
-    );
-    ws.on('message', (data, isBinary) => {
-      if (peer === null) {
-        // Not authenticated: this frame must be the hello with a valid proof, or we hang up.
-        const f = isBinary || (data as Buffer).length > HELLO_MAX_BYTES ? null : parse(data);
-        const p = f?.params as { nodeId?: unknown; nonce?: unknown; proof?: unknown } | undefined;
-        const from = p?.nodeId;
-        if (
-          f?.method !== 'peer.hello' ||
-          f.id !== 0 ||
-          typeof from !== 'number' ||
-          !this.#peerIds.has(from) ||
-          typeof p?.nonce !== 'string' ||
-          p.nonce.length > 128 ||
-          !proofEquals(dialerProof(this.#o.secret, nonce, from, this.#o.selfId), p.proof)
-        ) {
-          this.#o.logger.warn({ claimed: from }, 'refused a /peer connection without a valid proof');
-          ws.close(CLOSE_UNAUTHORIZED, 'unauthorized');
-          setTimeout(() => ws.terminate(), 100).unref();
-          return;
-        }
-        clearTimeout(authTimer);
-        peer = from;
-        ws.send(
-          JSON.stringify({
-            jsonrpc: '2.0',
-            id: 0,
-            result: {
-              nodeId: this.#o.selfId,
-              proof: listenerProof(this.#o.secret, p.nonce, this.#o.selfId, from),
-            },
-          }),
-        );
-        // A reconnecting peer replaces its old link (which may be half-open).
-        const old = this.#in.get(from);
-        this.#in.set(from, ws);
-        old?.terminate();
-        this.#heard(from);
-        this.#linkChanged(from, true);
-        return;
-      }
-      const from = peer;
+  #accept(ws: WebSocket, from: number): void {
+    // A reconnecting peer replaces its old link (which may be half-open).
+    const old = this.#in.get(from);
+    this.#in.set(from, ws);
+    old?.terminate();
+    this.#heard(from);
+    this.#linkChanged(from, true);
+    ws.on('message', (data) => {
       this.#heard(from);
       const f = parse(data);
       if (!f) return;
@@ -348,10 +350,9 @@ export class PeerTransport {
     });
     ws.on('error', () => ws.terminate());
     ws.on('close', () => {
-      clearTimeout(authTimer);
-      if (peer !== null && this.#in.get(peer) === ws) {
-        this.#in.delete(peer);
-        this.#linkChanged(peer, false);
+      if (this.#in.get(from) === ws) {
+        this.#in.delete(from);
+        this.#linkChanged(from, false);
       }
     });
   }

@@ -6,13 +6,15 @@ import { randomBytes } from 'node:crypto';
 import type { ExecutionContext } from 'ava';
 import { pino } from 'pino';
 import type { NodeConfig } from '../../src/config.js';
+import { withLimits } from '../../src/limits.js';
 import { type NodeOptions, type RunningNode, startNode } from '../../src/main.js';
 import { dropDatabase } from '../../src/store/db.js';
 import { fixtureCatalog } from './fixture-catalog.js';
 import { TestClient } from './rpc-client.js';
 
 export const MYSQL_SERVER = process.env.BOOKING_TEST_MYSQL ?? 'mysql://root@127.0.0.1:3306';
-export const ADMIN_TOKEN = 'test-admin-token';
+/** Random per test process: no token or secret is written down anywhere. */
+export const ADMIN_TOKEN = randomBytes(32).toString('base64url');
 
 export function testConfig(overrides: Partial<NodeConfig> = {}): NodeConfig {
   return {
@@ -21,8 +23,14 @@ export function testConfig(overrides: Partial<NodeConfig> = {}): NodeConfig {
     port: 0,
     peers: [],
     mysqlUrl: `${MYSQL_SERVER}/booking_test_${randomBytes(5).toString('hex')}`,
-    secret: 'test-secret-0123456789',
+    secret: randomBytes(32).toString('base64url'),
+    secretSource: 'env',
     adminToken: ADMIN_TOKEN,
+    allowedOrigins: [],
+    trustedProxies: ['127.0.0.1', '::1'],
+    // Tests serve catalogs from loopback: allowed here explicitly, refused by default.
+    catalogImport: { schemes: ['http', 'https'], hosts: ['*'], allowPrivate: true },
+    limits: withLimits(),
     holdTtlMs: 60_000,
     catalog: 'bundled',
     heartbeatMs: 50,

@@ -15,8 +15,9 @@ import { TestClient } from '../../helpers/rpc-client.js';
 import { MYSQL_SERVER } from '../../helpers/with-node.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/booking-node.mjs', import.meta.url));
-export const SECRET = 'integration-secret-0123456789';
-export const ADMIN = 'integration-admin-token';
+/** Random per test process: no token or secret is written down anywhere. */
+export const SECRET = randomBytes(32).toString('base64url');
+export const ADMIN = randomBytes(32).toString('base64url');
 /**
  * Timing for tests on a shared, often overloaded CI box: the defaults (50/300 ms) are tuned for a
  * quiet machine; here a starved process must not look dead, so the failure timeout is longer.
