@@ -1,16 +1,21 @@
 /**
- * Ticket tokens: `base64url(payload).base64url(signature)`, Ed25519-signed with a key derived
- * from the cluster secret, so every node can sign and verify without sharing a key file.
+ * Ticket tokens are JWTs in JWS compact form, signed with EdDSA (Ed25519, RFC 8037): a door
+ * scanner verifies them offline with any JOSE library and the published key (`ticketJwks`). The
+ * key is derived from the cluster secret (HKDF, its own label), so every node signs and verifies
+ * with the same key without a key file, and the key says nothing about the secret or other keys.
+ *
+ *   header  {"alg":"EdDSA","typ":"JWT","kid":<RFC 7638 thumbprint>}
+ *   claims  {"iss":"booking","sub":<booking id>,"show":<show id>,"seats":[...],"iat":<seconds>}
  */
 import {
   createHash,
   createPrivateKey,
   createPublicKey,
-  hkdfSync,
   type KeyObject,
   sign,
   verify,
 } from 'node:crypto';
+import { deriveKey, KEY_LABELS } from '../config.js';
 
 export interface TicketPayload {
   v: 1;
@@ -24,50 +29,103 @@ export interface TicketPayload {
   iat: string;
 }
 
+export const TICKET_ISSUER = 'booking';
+
+export interface TicketJwk {
+  kty: 'OKP';
+  crv: 'Ed25519';
+  x: string;
+  kid: string;
+  alg: 'EdDSA';
+  use: 'sig';
+}
+
+interface TicketKeys {
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  jwk: TicketJwk;
+  /** The encoded protected header, the same for every ticket. */
+  header: string;
+}
+
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+/** Tokens longer than this are not tickets: refused before any parsing. */
+const MAX_TOKEN_CHARS = 4096;
 
-const keyCache = new Map<string, { privateKey: KeyObject; publicKey: KeyObject }>();
+const keyCache = new Map<string, TicketKeys>();
 
-export function ticketKeys(secret: string): { privateKey: KeyObject; publicKey: KeyObject } {
+function b64(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+export function ticketKeys(secret: string): TicketKeys {
   const cacheKey = createHash('sha256').update(secret).digest('hex');
   let keys = keyCache.get(cacheKey);
   if (!keys) {
-    const seed = Buffer.from(hkdfSync('sha256', secret, 'booking-ticket-salt', 'ed25519 ticket key', 32));
+    const seed = deriveKey(secret, KEY_LABELS.ticketSigning);
     const privateKey = createPrivateKey({
       key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]),
       format: 'der',
       type: 'pkcs8',
     });
-    keys = { privateKey, publicKey: createPublicKey(privateKey) };
+    const publicKey = createPublicKey(privateKey);
+    const x = publicKey.export({ format: 'jwk' }).x as string;
+    // RFC 7638: the thumbprint hashes the required members in lexicographic order.
+    const kid = createHash('sha256')
+      .update(JSON.stringify({ crv: 'Ed25519', kty: 'OKP', x }))
+      .digest('base64url');
+    const jwk: TicketJwk = { kty: 'OKP', crv: 'Ed25519', x, kid, alg: 'EdDSA', use: 'sig' };
+    keys = { privateKey, publicKey, jwk, header: b64({ alg: 'EdDSA', typ: 'JWT', kid }) };
     keyCache.set(cacheKey, keys);
   }
   return keys;
 }
 
-export function signTicket(secret: string, payload: TicketPayload): string {
-  const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
-  const signature = sign(null, Buffer.from(body), ticketKeys(secret).privateKey).toString('base64url');
-  return `${body}.${signature}`;
+/** The public key set scanners verify tickets with (serve it as `/.well-known/jwks.json`). */
+export function ticketJwks(secret: string): { keys: TicketJwk[] } {
+  return { keys: [ticketKeys(secret).jwk] };
 }
 
-/** The payload if the signature is good, else null. Never throws on garbage. */
+export function signTicket(secret: string, payload: TicketPayload): string {
+  const keys = ticketKeys(secret);
+  const claims = b64({
+    iss: TICKET_ISSUER,
+    sub: payload.b,
+    show: payload.s,
+    seats: payload.st,
+    iat: Math.floor(Date.parse(payload.iat) / 1000),
+  });
+  const input = `${keys.header}.${claims}`;
+  return `${input}.${sign(null, Buffer.from(input), keys.privateKey).toString('base64url')}`;
+}
+
+const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+
+/** The payload if the token is a ticket signed with this cluster's key, else null. Never throws. */
 export function verifyTicket(secret: string, token: string): TicketPayload | null {
+  if (typeof token !== 'string' || token.length > MAX_TOKEN_CHARS) return null;
   const parts = token.split('.');
-  if (parts.length !== 2 || !parts[0] || !parts[1]) return null;
-  const [body, signature] = parts as [string, string];
+  if (parts.length !== 3) return null;
+  const [header, claims, signature] = parts as [string, string, string];
+  const keys = ticketKeys(secret);
+  // Only the exact header this cluster issues: no `alg` games (none, HS256 with the public key).
+  if (header !== keys.header || !/^[\w-]+$/.test(claims) || !/^[\w-]{86}$/.test(signature)) return null;
   try {
-    if (!verify(null, Buffer.from(body), ticketKeys(secret).publicKey, Buffer.from(signature, 'base64url')))
+    if (!verify(null, Buffer.from(`${header}.${claims}`), keys.publicKey, Buffer.from(signature, 'base64url'))) {
       return null;
-    const payload = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as Partial<TicketPayload>;
+    }
+    const c = JSON.parse(Buffer.from(claims, 'base64url').toString('utf8')) as Record<string, unknown>;
     if (
-      payload.v !== 1 ||
-      typeof payload.b !== 'string' ||
-      typeof payload.s !== 'string' ||
-      !Array.isArray(payload.st)
+      c.iss !== TICKET_ISSUER ||
+      typeof c.sub !== 'string' ||
+      typeof c.show !== 'string' ||
+      !isStringArray(c.seats) ||
+      typeof c.iat !== 'number' ||
+      !Number.isSafeInteger(c.iat)
     ) {
       return null;
     }
-    return payload as TicketPayload;
+    return { v: 1, b: c.sub, s: c.show, st: c.seats, iat: new Date(c.iat * 1000).toISOString() };
   } catch {
     return null;
   }
