@@ -1,4 +1,11 @@
-import { deadline, type LogPosition, majority, mostUpToDate } from './election.js';
+import {
+  atLeastAsUpToDate,
+  deadline,
+  type LogEnd,
+  type LogPosition,
+  majority,
+  mostUpToDate,
+} from './election.js';
 import type { Entry, HardState } from './entry.js';
 import type { ClusterEventRecord, ClusterEventType } from './events.js';
 import { LamportClock } from './lamport.js';
@@ -7,6 +14,7 @@ import {
   type FetchReplyMessage,
   type PeerMessage,
   type PeerMessageBody,
+  type PreVoteMessage,
   parsePeerMessage,
 } from './messages.js';
 import { mulberry32 } from './prng.js';
@@ -43,7 +51,7 @@ export interface ClusterConfig<P = unknown> {
    * Deliberately broken variants, only for showing that the simulation's checker catches them.
    * Never set these outside tests.
    */
-  unsafe?: { commitWithoutQuorum?: boolean; skipLogAdoption?: boolean };
+  unsafe?: { commitWithoutQuorum?: boolean; skipLogAdoption?: boolean; skipPreVote?: boolean };
 }
 
 /** What the I/O layer loaded from durable storage at start (all of it optional on first boot). */
@@ -97,6 +105,19 @@ type ElectionPhase =
   | { kind: 'electing'; deadline: number; reason: string }
   /** A higher id answered OK; waiting for it to announce itself. */
   | { kind: 'awaiting'; deadline: number; reason: string }
+  /**
+   * Asked everyone whether they would accept a candidacy (nothing durable changed yet); `granted`
+   * holds the yes votes of this `round`, self included.
+   */
+  | {
+      kind: 'pre-voting';
+      round: number;
+      deadline: number;
+      reason: string;
+      takeover: boolean;
+      granted: Set<number>;
+      refused: Set<number>;
+    }
   /** Announced COORDINATOR for `epoch`, collecting promises (each with the promiser's log end). */
   | {
       kind: 'collecting';
@@ -117,8 +138,8 @@ type ElectionPhase =
     };
 
 /**
- * The consensus core of one node: bully election with epochs, VR-style view change, majority
- * replication with group commit, Lamport time. A pure state machine: no I/O, no timers, no clock,
+ * The consensus core of one node: bully election with epochs and pre-vote, VR-style view change,
+ * majority replication with group commit, Lamport time. A pure state machine: no I/O, no timers, no clock,
  * no Math.random. Time arrives as `tick()`, peer messages as `step()`, client commands as
  * `propose()`; everything it wants done leaves through `ready()`.
  *
@@ -151,6 +172,10 @@ export class ClusterCore<P = unknown> {
   #lastHeard = new Map<number, number>();
   #maxSeenEpoch: number;
   #phase: ElectionPhase | null = null;
+  /** Pairs pre-vote replies with the attempt that asked (volatile: a stale grant costs an epoch at most). */
+  #preVoteRound = 0;
+  /** When this node last promised an epoch to another candidate (its view change may be running). */
+  #promisedAt: number | null = null;
   /** Peers whose connection the transport reports as down (all are presumed up until told). */
   readonly #down = new Set<number>();
   /** After an admin step-down: stay out of elections until this tick, so that another node wins. */
@@ -284,7 +309,18 @@ export class ClusterCore<P = unknown> {
     if (msg.epoch > this.#maxSeenEpoch) this.#maxSeenEpoch = msg.epoch;
     switch (msg.type) {
       case 'election':
-        this.#onElection(msg.from);
+        this.#onElection(
+          msg.from,
+          msg.lastEpoch === undefined || msg.lastIndex === undefined
+            ? null
+            : { lastEpoch: msg.lastEpoch, lastIndex: msg.lastIndex },
+        );
+        break;
+      case 'pre-vote':
+        this.#onPreVote(msg);
+        break;
+      case 'pre-vote-reply':
+        this.#onPreVoteReply(msg.from, msg.round, msg.granted);
         break;
       case 'ok':
         if (this.#phase?.kind === 'electing' && msg.from > this.id) {
@@ -448,7 +484,10 @@ export class ClusterCore<P = unknown> {
     if (this.#now < phase.deadline) return;
     switch (phase.kind) {
       case 'electing':
-        this.#becomeCandidate();
+        this.#startPreVote(phase.reason);
+        break;
+      case 'pre-voting':
+        this.#preVoteFailed(phase);
         break;
       case 'awaiting':
         this.#startElection('no-coordinator');
@@ -464,10 +503,11 @@ export class ClusterCore<P = unknown> {
     const higher = this.peerIds.filter((id) => id > this.id && !this.#down.has(id));
     this.#emit('election-started', { reason, higher });
     if (higher.length === 0) {
-      this.#becomeCandidate();
+      this.#startPreVote(reason);
       return;
     }
-    for (const id of higher) this.#send(id, { type: 'election', epoch: this.#promisedEpoch });
+    const end = this.#logEnd();
+    for (const id of higher) this.#send(id, { type: 'election', epoch: this.#promisedEpoch, ...end });
     this.#phase = {
       kind: 'electing',
       reason,
@@ -475,7 +515,114 @@ export class ClusterCore<P = unknown> {
     };
   }
 
-  #becomeCandidate(): void {
+  /**
+   * Asks everyone whether they would accept this node as candidate before it raises the epoch (Raft
+   * thesis 9.6). A node cut off from the majority, or whose peers still hear a live master, never
+   * wins it, so it never inflates the epoch and never fences a healthy master when it reconnects.
+   */
+  #startPreVote(reason: string): void {
+    if (this.#cfg.unsafe?.skipPreVote) {
+      this.#becomeCandidate({ granted: [] });
+      return;
+    }
+    const round = ++this.#preVoteRound;
+    const takeover = reason === 'takeover';
+    this.#role = 'candidate';
+    this.#phase = {
+      kind: 'pre-voting',
+      round,
+      reason,
+      takeover,
+      // A failed round retries after a failure timeout, like Raft's election timer: an isolated node
+      // costs its peers a few messages per timeout, nothing more.
+      deadline: deadline(this.#now, this.#cfg.failureTimeoutTicks, this.#cfg.random),
+      granted: new Set([this.id]),
+      refused: new Set(),
+    };
+    for (const id of this.peerIds) this.#askPreVote(id, round, takeover);
+    this.#maybeWinPreVote();
+  }
+
+  #askPreVote(to: number, round: number, takeover: boolean): void {
+    this.#send(to, { type: 'pre-vote', epoch: this.#promisedEpoch, round, takeover, ...this.#logEnd() });
+  }
+
+  #onPreVote(m: PreVoteMessage): void {
+    const granted = !this.#leaseHeld(m.from, m.takeover) && this.#couldLead(m, m.takeover);
+    this.#send(m.from, { type: 'pre-vote-reply', epoch: this.#promisedEpoch, round: m.round, granted });
+  }
+
+  /**
+   * Whether this node still follows someone who leads (a live master, or a candidate it promised
+   * whose view change may be running): then it refuses pre-votes, like Raft's leader lease. Only a
+   * higher id taking over from a lower master is let through, for bully order.
+   */
+  #leaseHeld(candidate: number, takeover: boolean): boolean {
+    const timeout = this.#cfg.failureTimeoutTicks;
+    if (this.#role === 'master') return !(takeover && candidate > this.id);
+    const master = this.#masterId;
+    if (master !== null && !this.#down.has(master) && this.#now - this.#heardFromMasterAt < timeout) {
+      return !(takeover && candidate > master);
+    }
+    const promised = this.#promisedTo;
+    return (
+      promised !== null &&
+      promised !== this.id &&
+      promised !== candidate &&
+      this.#promisedAt !== null &&
+      this.#now - this.#promisedAt < timeout
+    );
+  }
+
+  /**
+   * Whether the candidate's log is good enough to lead: at least as up to date as ours (Raft's
+   * order), or a prefix of ours that holds everything we know to be committed. A takeover candidate
+   * only needs to share our log so far: it follows the same master and is at most a batch or two
+   * behind, which under load is always true of some entries our commit index already covers. (The
+   * view change fetches what the candidate lacks, so this is about cost, never safety.)
+   */
+  #couldLead(end: LogEnd, takeover: boolean): boolean {
+    if (atLeastAsUpToDate(end, this.#logEnd())) return true;
+    const prefix = this.#log.epochAt(end.lastIndex) === end.lastEpoch;
+    return prefix && (takeover || end.lastIndex >= this.#commitIndex);
+  }
+
+  #onPreVoteReply(from: number, round: number, granted: boolean): void {
+    const phase = this.#phase;
+    if (phase?.kind !== 'pre-voting' || round !== phase.round) return;
+    if (granted) {
+      phase.granted.add(from);
+      this.#maybeWinPreVote();
+      return;
+    }
+    phase.refused.add(from);
+    // A refused takeover goes back to following (and tries again on a later append); an ordinary
+    // candidacy waits for its deadline, so that leases that expire meanwhile still count.
+    if (phase.takeover && phase.refused.size > this.peerIds.length + 1 - majority(this.peerIds.length + 1)) {
+      this.#preVoteFailed(phase);
+    }
+  }
+
+  #maybeWinPreVote(): void {
+    const phase = this.#phase;
+    if (phase?.kind !== 'pre-voting' || phase.granted.size < majority(this.peerIds.length + 1)) return;
+    this.#becomeCandidate({ granted: [...phase.granted].sort((a, b) => a - b) });
+  }
+
+  #preVoteFailed(phase: Extract<ElectionPhase, { kind: 'pre-voting' }>): void {
+    if (phase.takeover && this.#masterId !== null) {
+      this.#phase = null;
+      this.#role = 'slave';
+      return;
+    }
+    this.#startElection('no-pre-vote-majority');
+  }
+
+  #logEnd(): LogEnd {
+    return { lastEpoch: this.#log.lastEpoch, lastIndex: this.#log.lastIndex };
+  }
+
+  #becomeCandidate(detail: Record<string, unknown>): void {
     const epoch = Math.max(this.#promisedEpoch, this.#maxSeenEpoch, this.#epoch) + 1;
     // Promise ourselves first, persisted with the COORDINATOR messages of this Ready: one vote per epoch.
     this.#promisedEpoch = epoch;
@@ -491,7 +638,7 @@ export class ClusterCore<P = unknown> {
       deadline: deadline(this.#now, this.#cfg.failureTimeoutTicks, this.#cfg.random),
       promises: new Map([[this.id, this.#position()]]),
     };
-    this.#emit('became-candidate', { candidateEpoch: epoch });
+    this.#emit('became-candidate', { candidateEpoch: epoch, preVotes: detail['granted'] });
     for (const id of this.peerIds) this.#send(id, { type: 'coordinator', epoch });
     this.#maybeFinishCollecting();
   }
@@ -500,8 +647,18 @@ export class ClusterCore<P = unknown> {
     return { lastEpoch: this.#log.lastEpoch, lastIndex: this.#log.lastIndex, commitIndex: this.#commitIndex };
   }
 
-  #onElection(from: number): void {
+  #onElection(from: number, asker: LogEnd | null): void {
     if (from > this.id || this.#now < this.#quietUntil) return; // bully: only lower ids ask us
+    const phase = this.#phase;
+    if (phase?.kind === 'pre-voting' && !phase.granted.has(from)) {
+      // The asker lost its master too: it may have refused us a moment ago while it still heard
+      // it. Ask again rather than wait out the round (the usual race right after a master dies).
+      this.#askPreVote(from, phase.round, phase.takeover);
+    }
+    // Stand in for the asker only if we could win its pre-vote: an OK from a node that is behind
+    // would hold the asker back while no one can win. The most up-to-date of the reachable nodes
+    // with the highest id never gets an OK, so some node always stands.
+    if (asker && !atLeastAsUpToDate(this.#logEnd(), asker)) return;
     this.#send(from, { type: 'ok', epoch: this.#promisedEpoch });
     if (this.#role === 'master') {
       const p = this.#progress.get(from);
@@ -525,6 +682,7 @@ export class ClusterCore<P = unknown> {
       this.#promisedTo = from;
       this.#hardDirty = true;
     }
+    this.#promisedAt = this.#now;
     if (this.#role === 'master') this.#stepDown('fenced', { by: from, newEpoch: epoch });
     this.#role = 'slave';
     this.#phase = null;
@@ -768,9 +926,14 @@ export class ClusterCore<P = unknown> {
     this.#heardFromMasterAt = this.#now;
     if (this.#role === 'candidate') {
       const phase = this.#phase;
-      const takingOver = master < this.id && this.#caughtUp;
-      if (phase && (phase.kind === 'electing' || phase.kind === 'awaiting') && takingOver) {
-        this.#masterId = master; // keep replicating while the takeover runs
+      // Keep replicating while a takeover of a lower master runs. Any other attempt ends: peers that
+      // hear this master refuse its pre-vote, and the append below may start a takeover instead.
+      const takeover =
+        phase?.kind === 'pre-voting'
+          ? phase.takeover
+          : (phase?.kind === 'electing' || phase?.kind === 'awaiting') && phase.reason === 'takeover';
+      if (takeover && master < this.id && this.#caughtUp) {
+        this.#masterId = master;
         return;
       }
       this.#phase = null;

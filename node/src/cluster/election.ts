@@ -14,6 +14,13 @@ export interface LogPosition {
   commitIndex: number;
 }
 
+export type LogEnd = Pick<LogPosition, 'lastEpoch' | 'lastIndex'>;
+
+/** Raft's order on logs: a later last epoch wins, then a longer log. */
+export function atLeastAsUpToDate(a: LogEnd, b: LogEnd): boolean {
+  return a.lastEpoch > b.lastEpoch || (a.lastEpoch === b.lastEpoch && a.lastIndex >= b.lastIndex);
+}
+
 /**
  * The most up-to-date log: highest last-entry epoch, then longest (Raft's comparison). Any entry
  * committed so far sits on a majority, so it is in at least one promiser's log, and the log that wins
@@ -24,10 +31,7 @@ export function mostUpToDate(positions: ReadonlyMap<number, LogPosition>, self: 
   let best = self;
   let bestPos = positions.get(self);
   for (const [id, pos] of positions) {
-    if (!bestPos || pos.lastEpoch > bestPos.lastEpoch) {
-      best = id;
-      bestPos = pos;
-    } else if (pos.lastEpoch === bestPos.lastEpoch && pos.lastIndex > bestPos.lastIndex) {
+    if (!bestPos || !atLeastAsUpToDate(bestPos, pos)) {
       best = id;
       bestPos = pos;
     }

@@ -4,9 +4,10 @@ import type { Entry } from './entry.js';
  * Peer messages: plain JSON objects, sent over the wire unchanged. Every message carries
  * `{from, to, epoch, lamport}`; `epoch` means the epoch the message is about (see each type).
  *
- * Bully messages (`election`, `ok`) only decide who tries first; they change no persisted state, so
- * safety never depends on them. Everything that does (`coordinator`, `append`, `fetch`) is refused
- * when its epoch is below the receiver's promised epoch, answered by a `reject` carrying the newer one.
+ * Bully messages (`election`, `ok`) and the pre-vote (`pre-vote`, `pre-vote-reply`) only decide who
+ * tries first and whether trying is worth an epoch; they change no persisted state, so safety never
+ * depends on them. Everything that does (`coordinator`, `append`, `fetch`) is refused when its epoch
+ * is below the receiver's promised epoch, answered by a `reject` carrying the newer one.
  */
 export interface Envelope {
   from: number;
@@ -15,14 +16,45 @@ export interface Envelope {
   lamport: number;
 }
 
-/** "My master is gone": sent to higher ids only. epoch = sender's promised epoch (informative). */
+/**
+ * "My master is gone": sent to higher ids only. epoch = sender's promised epoch (informative). The
+ * sender's log end lets a higher node answer OK only if it could win the pre-vote against it; older
+ * senders omit it.
+ */
 export interface ElectionMessage extends Envelope {
   type: 'election';
+  lastEpoch?: number;
+  lastIndex?: number;
 }
 
-/** Answer to ELECTION from a higher id that is alive: "stand back, I will take it from here". */
+/**
+ * Answer to ELECTION from a higher id that is alive and at least as up to date: "stand back, I will
+ * take it from here".
+ */
 export interface OkMessage extends Envelope {
   type: 'ok';
+}
+
+/**
+ * "Would you accept me as a candidate now?" (Raft's pre-vote, thesis 9.6). Asked before a node raises
+ * its epoch, so a node that cannot reach a majority, or that a live master still leads, never bumps
+ * the epoch. epoch = the sender's promised epoch (informative; the answer changes nothing durable).
+ * `round` pairs replies with this attempt; `takeover` marks a caught-up higher id taking over from
+ * a lower master (classic bully), which a live master does not veto.
+ */
+export interface PreVoteMessage extends Envelope {
+  type: 'pre-vote';
+  round: number;
+  lastEpoch: number;
+  lastIndex: number;
+  takeover: boolean;
+}
+
+/** epoch = the voter's promised epoch, so the candidate's real round picks an epoch above it. */
+export interface PreVoteReplyMessage extends Envelope {
+  type: 'pre-vote-reply';
+  round: number;
+  granted: boolean;
 }
 
 /** Candidacy for `epoch` and the start of the view change: "promise me this epoch". */
@@ -82,6 +114,8 @@ export interface RejectMessage extends Envelope {
 export type PeerMessage<P = unknown> =
   | ElectionMessage
   | OkMessage
+  | PreVoteMessage
+  | PreVoteReplyMessage
   | CoordinatorMessage
   | PromiseMessage
   | FetchMessage
@@ -134,8 +168,17 @@ export function parsePeerMessage(raw: unknown): PeerMessage<unknown> | null {
   if (!hasCounts(o, ['from', 'to', 'epoch', 'lamport'])) return null;
   switch (o['type']) {
     case 'election':
+      if (('lastEpoch' in o || 'lastIndex' in o) && !hasCounts(o, ['lastEpoch', 'lastIndex'])) return null;
+      break;
     case 'ok':
     case 'coordinator':
+      break;
+    case 'pre-vote':
+      if (!hasCounts(o, ['round', 'lastEpoch', 'lastIndex']) || typeof o['takeover'] !== 'boolean')
+        return null;
+      break;
+    case 'pre-vote-reply':
+      if (!isCount(o['round']) || typeof o['granted'] !== 'boolean') return null;
       break;
     case 'promise':
       if (!hasCounts(o, ['lastEpoch', 'lastIndex', 'commitIndex'])) return null;

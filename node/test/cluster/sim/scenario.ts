@@ -4,6 +4,7 @@
  * same Checker.
  */
 
+import type { ClusterConfig } from '../../../src/cluster/core.js';
 import { catchUpTicks } from '../../../src/cluster/election.js';
 import type { Entry } from '../../../src/cluster/entry.js';
 import { mulberry32 } from '../../../src/cluster/prng.js';
@@ -25,7 +26,7 @@ export class Scenario {
   /** Ticks a woken node owes, run right after the messages that waited for it. */
   readonly #owed = new Map<number, number>();
 
-  constructor(size: number, seed = 1) {
+  constructor(size: number, seed = 1, extra: Pick<ClusterConfig<Payload>, 'unsafe'> = {}) {
     const ids = Array.from({ length: size }, (_, k) => k + 1);
     this.net = new SimNetwork(mulberry32(seed), { drop: 0, duplicate: 0, maxDelay: 1 });
     this.checker = new Checker(size);
@@ -39,6 +40,7 @@ export class Scenario {
             heartbeatTicks: HEARTBEAT,
             failureTimeoutTicks: FAILURE_TIMEOUT,
             electionTimeoutTicks: 4,
+            ...extra,
           },
           seed,
         ),
