@@ -1,26 +1,25 @@
 /**
- * The obvious alternative the cluster is measured against: one MySQL doing the same booking
- * transactions, straight through mysql2, no replication, no RPC. It reuses the node's own store
- * (schema migrations and the very statements a node applies for `booking.create` and
- * `booking.cancel`), so the two sides write the same rows; only the path differs.
+ * The alternative the cluster is measured against: what a user would build instead, one MySQL
+ * doing the same bookings straight through mysql2, no replication, no RPC. The node's own schema
+ * (its migrations), so both sides write the same rows.
  *
- * A booking is one transaction: read the show's seat claims, refuse taken seats, insert the
- * booking and its claims (the (show, seat) primary key refuses a concurrent double sale, as on
- * a node). A cancel is one transaction too. Ticket signing is left out (a random token of the
- * node's token length): the baseline measures the database path.
+ * The strongest simple design (`book`): one durable transaction per booking that inserts the
+ * seat claims and the booking and lets the (show, seat) primary key decide; no read before the
+ * write. `bookWithRead` is the weaker design the first benchmarks used (read the show's claims
+ * first), kept for `--baseline-read`. A cancel is one transaction. Ticket signing is left out (a
+ * random token of the node's token length): the baseline measures the database path.
  *
  * Used by both benchmarks: `npm run bench:node` (one node) and `booking bench --baseline`.
  */
 import { randomBytes } from 'node:crypto';
-import type { Pool } from 'mysql2/promise';
+import type { Pool, PoolConnection } from 'mysql2/promise';
 import { newBookingCode, newId } from '../src/booking/codes.js';
-import type { Command, LogEntry } from '../src/booking/entries.js';
 import { parseLayout } from '../src/booking/layout.js';
 import { loadBundledCatalog } from '../src/catalog/bundled.js';
-import { localDateOf } from '../src/log/local-date.js';
 import { dropDatabase, openDatabase } from '../src/store/db.js';
+import { localDateOf } from '../src/store/local-date.js';
 import { migrate } from '../src/store/migrations.js';
-import { applyCommand, bookingBy, inTransaction, seatClaims } from '../src/store/queries.js';
+import { inTransaction, seatClaims, upsertCatalog } from '../src/store/queries.js';
 
 /** Seats of one show: all of them (`shows()`), or the ones one booking takes. */
 export interface ShowSeats {
@@ -33,7 +32,6 @@ export class SeatsTaken extends Error {
 }
 
 export class MysqlBaseline {
-  #index = 0;
   readonly #token = randomBytes(96).toString('base64url');
 
   private constructor(
@@ -50,9 +48,7 @@ export class MysqlBaseline {
       await migrate(pool);
       const snapshot = loadBundledCatalog(new Date());
       const baseline = new MysqlBaseline(pool, databaseUrl, []);
-      await inTransaction(pool, (tx) =>
-        applyCommand(tx, baseline.#entry({ kind: 'catalog.import', snapshot }), localDateOf),
-      );
+      await inTransaction(pool, (tx) => upsertCatalog(tx, snapshot, localDateOf));
       const layouts = new Map(snapshot.theaters.flatMap((t) => t.screens.map((s) => [s.id, s.layout])));
       const soon = Date.now() + 3600_000;
       for (const show of snapshot.shows) {
@@ -75,50 +71,71 @@ export class MysqlBaseline {
     return this.catalogShows;
   }
 
-  #entry(command: Command): LogEntry {
-    this.#index += 1;
-    return { index: this.#index, epoch: 1, lamport: this.#index, command };
+  /** Books a pair in one transaction, the key deciding; resolves with the booking code. */
+  async book(pair: ShowSeats, customer: { name: string; email: string }): Promise<string> {
+    try {
+      return await inTransaction(this.pool, (tx) => this.#insert(tx, pair, customer));
+    } catch (error) {
+      if ((error as { code?: string }).code === 'ER_DUP_ENTRY') throw new SeatsTaken('seats taken');
+      throw error;
+    }
   }
 
-  /** Books a pair in one transaction; resolves with the booking code. */
-  async book(pair: ShowSeats, customer: { name: string; email: string }): Promise<string> {
+  /** The weaker design: read the show's claims first, then insert (`--baseline-read`). */
+  async bookWithRead(pair: ShowSeats, customer: { name: string; email: string }): Promise<string> {
     try {
       return await inTransaction(this.pool, async (tx) => {
         const wanted = new Set(pair.seatIds);
         const taken = (await seatClaims(tx, pair.showId)).filter((c) => wanted.has(c.seatId));
         if (taken.length > 0) throw new SeatsTaken(`seats taken: ${taken.map((c) => c.seatId).join(' ')}`);
-        const booking = {
-          id: newId('b'),
-          code: newBookingCode(),
-          showId: pair.showId,
-          seatIds: pair.seatIds,
-          customer,
-          totalCents: 1200 * pair.seatIds.length,
-          currency: 'EUR',
-          createdAt: new Date().toISOString(),
-          idempotencyKey: null,
-          token: this.#token,
-        };
-        await applyCommand(tx, this.#entry({ kind: 'booking.create', holdId: null, booking }), localDateOf);
-        return booking.code;
+        return this.#insert(tx, pair, customer);
       });
     } catch (error) {
-      if ((error as { code?: string }).code === 'ER_DUP_ENTRY')
-        throw new SeatsTaken('seat claimed concurrently');
+      if ((error as { code?: string }).code === 'ER_DUP_ENTRY') throw new SeatsTaken('seats taken');
       throw error;
     }
   }
 
+  async #insert(
+    tx: PoolConnection,
+    pair: ShowSeats,
+    customer: { name: string; email: string },
+  ): Promise<string> {
+    const id = newId('b');
+    const code = newBookingCode();
+    await tx.query(
+      `INSERT INTO seat_claims (show_id, seat_id, booking_id) VALUES ${pair.seatIds.map(() => '(?, ?, ?)').join(', ')}`,
+      pair.seatIds.flatMap((seat) => [pair.showId, seat, id]),
+    );
+    await tx.query(
+      `INSERT INTO bookings (id, code, show_id, seat_ids, customer_name, customer_email, total_cents, currency,
+         status, created_at, lamport, epoch, commit_index, idempotency_key, hold_id, token)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'EUR', 'confirmed', ?, 0, 0, 0, NULL, NULL, ?)`,
+      [
+        id,
+        code,
+        pair.showId,
+        JSON.stringify(pair.seatIds),
+        customer.name,
+        customer.email,
+        1200 * pair.seatIds.length,
+        new Date().toISOString(),
+        this.#token,
+      ],
+    );
+    return code;
+  }
+
   async cancel(code: string): Promise<void> {
     await inTransaction(this.pool, async (tx) => {
-      const row = await bookingBy(tx, 'code', code);
-      if (!row || row.status === 'cancelled')
-        throw Object.assign(new Error('not found'), { reason: 'BOOKING_NOT_FOUND' });
-      await applyCommand(
-        tx,
-        this.#entry({ kind: 'booking.cancel', bookingId: row.id, showId: row.showId, seatIds: row.seatIds }),
-        localDateOf,
-      );
+      const [rows] = await tx.query('SELECT id FROM bookings WHERE code = ? AND status = ? FOR UPDATE', [
+        code,
+        'confirmed',
+      ]);
+      const row = (rows as { id: string }[])[0];
+      if (!row) throw Object.assign(new Error('not found'), { reason: 'BOOKING_NOT_FOUND' });
+      await tx.query(`UPDATE bookings SET status = 'cancelled' WHERE id = ?`, [row.id]);
+      await tx.query('DELETE FROM seat_claims WHERE booking_id = ?', [row.id]);
     });
   }
 

@@ -16,7 +16,12 @@ export interface ClusterRole {
    * Runs a write on the master: `local()` here if this node is master, else the same call is
    * forwarded to the master and its result returned. Throws NO_MASTER when there is none in time.
    */
-  write<T>(method: MethodName, params: unknown, local: () => Promise<T>): Promise<T>;
+  write<T>(
+    method: MethodName,
+    params: unknown,
+    local: () => Promise<T>,
+    via?: { forwarded?: boolean },
+  ): Promise<T>;
   /** Admin: step down and let another node win an election. */
   stepDown(): Promise<boolean>;
   close(): Promise<void>;
@@ -116,7 +121,18 @@ export class ReplicatedRole implements ClusterRole {
     return this.d.log.serving;
   }
 
-  async write<T>(method: MethodName, params: unknown, local: () => Promise<T>): Promise<T> {
+  async write<T>(
+    method: MethodName,
+    params: unknown,
+    local: () => Promise<T>,
+    via: { forwarded?: boolean } = {},
+  ): Promise<T> {
+    // A forwarded write runs here or fails at once: the slave that sent it retries with the master
+    // it finds next, and a write is never passed along a chain of stale hops.
+    if (via.forwarded) {
+      if (this.d.log.serving) return local();
+      throw new AppError('NO_MASTER', 'this node is not the serving master');
+    }
     const deadline = performance.now() + NO_MASTER_WAIT_MS;
     for (;;) {
       if (this.d.log.serving) return local();

@@ -6,9 +6,13 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import express from 'express';
+import { JSONRPCErrorException } from 'json-rpc-2.0';
 import type { Pool } from 'mysql2/promise';
 import { type Logger, pino } from 'pino';
+import { BookingApplier } from './booking/apply.js';
 import { CatalogReads } from './booking/catalog-reads.js';
+import { type Command, isCommand } from './booking/entries.js';
+import { BookingMachine } from './booking/machine.js';
 import { BookingService } from './booking/service.js';
 import { TicketWorkers } from './booking/worker-pool.js';
 import { loadBundledCatalog } from './catalog/index.js';
@@ -18,20 +22,22 @@ import { LamportClock } from './cluster/lamport.js';
 import { type ClusterRole, ReplicatedRole, SoloRole, toForwardError } from './cluster-role.js';
 import { loadConfig, type NodeConfig } from './config.js';
 import { EventLog } from './events.js';
+import { healthRoutes } from './health.js';
+import { MAX_READ_WAITERS } from './limits.js';
 import { LocalLog } from './log/local-log.js';
 import { ReplicatedLog } from './log/replicated-log.js';
-import { StateMachine } from './log/state-machine.js';
+import type { WriteLog } from './log/write-log.js';
 import { createMetrics } from './metrics.js';
 import { AppError } from './protocol/errors.js';
-import { paramSchemas } from './protocol/index.js';
 import { createClientEndpoint } from './rpc/client-endpoint.js';
 import { Dispatcher } from './rpc/dispatcher.js';
-import { type ConnectionContext, localWrites, registerHandlers, WRITE_METHODS } from './rpc/handlers.js';
+import { type ConnectionContext, registerHandlers, WRITE_METHODS } from './rpc/handlers.js';
 import { PeerTransport } from './rpc/peer-transport.js';
 import { Subscriptions } from './rpc/subscriptions.js';
+import { GracefulStop, registerStop, stopOf, stopOnSignals } from './shutdown.js';
 import { openDatabase } from './store/db.js';
 import { migrate } from './store/migrations.js';
-import { countCatalog, getMeta, setMeta } from './store/queries.js';
+import { countCatalog, getMeta, readStateRows, setMeta } from './store/queries.js';
 
 export const VERSION = '0.1.0';
 
@@ -80,22 +86,39 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
   );
   await events.load();
 
-  const machine = new StateMachine(pool);
-  await machine.load();
+  // The booking state machine lives in memory, loaded from what this node has applied.
+  const machine = BookingMachine.load(await readStateRows(pool));
+  const applier = new BookingApplier(machine, ({ entry, outcome }) => {
+    metrics.applyRejections.inc({ kind: entry.command.kind });
+    log.error(
+      { index: entry.index, kind: entry.command.kind, reason: outcome.reason, detail: outcome.detail },
+      'invariant violation: a committed entry conflicts with the state at its index and was rejected',
+    );
+  });
   const workers = new TicketWorkers(config.secret);
-  // Late-bound: the transport and the write table need the log and the service built below.
+  // Late-bound: the transport needs the log, and forwarded writes need the dispatcher built below.
   let transport: PeerTransport | null = null;
   let runForwarded: (method: string, params: unknown) => Promise<unknown> = async () => {
     throw new AppError('NO_MASTER', 'starting up');
   };
+  const applyFailed = (error: unknown, attempt: number) => {
+    metrics.applyFailures.inc();
+    if (attempt === 0) log.warn({ err: error }, 'writing applied entries failed; retrying');
+  };
 
-  let writeLog: LocalLog | ReplicatedLog;
+  let writeLog: LocalLog<Command> | ReplicatedLog<Command>;
   let cluster: ClusterRole;
-  let replicated: ReplicatedLog | null = null;
+  let replicated: ReplicatedLog<Command> | null = null;
   if (config.peers.length === 0) {
     const epoch = Math.max(1, Number(meta.get('epoch') ?? 1));
     await setMeta(pool, { epoch });
-    const local = new LocalLog(pool, machine, clock, epoch, (n) => metrics.commitBatch.observe(n));
+    const local = new LocalLog<Command>(pool, applier, clock, epoch, machine.appliedIndex, MAX_READ_WAITERS, {
+      onBatch: (n, seconds) => {
+        metrics.commitBatch.observe(n);
+        metrics.persistSeconds.observe(seconds);
+      },
+      onApplyFailure: applyFailed,
+    });
     await local.load();
     writeLog = local;
     cluster = new SoloRole(() => ({
@@ -106,14 +129,17 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
       appliedIndex: local.appliedIndex,
     }));
   } else {
-    const rlog = new ReplicatedLog(pool, machine, clock, {
+    const rlog = new ReplicatedLog<Command>(pool, applier, clock, machine.appliedIndex, {
       nodeId: config.nodeId,
       peerIds: config.peers.map((p) => p.id),
       heartbeatMs: config.heartbeatMs,
       failureTimeoutMs: config.failureTimeoutMs,
       logger: log,
+      isPayload: isCommand,
+      maxWaiters: MAX_READ_WAITERS,
       send: (to, message) => transport?.send(to, message),
       onEvent: (e) => {
+        if (e.type === 'election-started') metrics.electionsStarted.inc();
         events.recordAt(e.type, e.lamport, { epoch: e.epoch, ...e.detail });
         log.info({ event: e.type, epoch: e.epoch, ...e.detail }, 'cluster event');
       },
@@ -125,7 +151,11 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
           commitIndex: rlog.commitIndex,
           lamport: clock.time,
         }),
-      onBatch: (n) => metrics.commitBatch.observe(n),
+      onBatch: (n, seconds) => {
+        metrics.commitBatch.observe(n);
+        metrics.persistSeconds.observe(seconds);
+      },
+      onApplyFailure: applyFailed,
     });
     await rlog.load();
     const links = new PeerTransport({
@@ -150,35 +180,32 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
       links,
     });
   }
-  metrics.appliedIndex.set(machine.appliedIndex);
+  const writes: WriteLog<Command> = writeLog;
+  metrics.observeLog(() => ({
+    appliedIndex: writes.appliedIndex,
+    commitIndex: writes.commitIndex,
+    lastIndex: writes.lastIndex,
+    // The cluster's log is held in memory whole until compaction lands (issue 11); a lone node keeps none.
+    retained: replicated ? writes.lastIndex : 0,
+    applyFailing: replicated?.applyError !== null && replicated?.applyError !== undefined,
+    readWaiters: replicated?.readWaiters ?? 0,
+    rejected: machine.rejectedCount,
+  }));
 
-  const service = new BookingService(pool, writeLog, workers, {
+  const service = new BookingService(pool, writeLog, applier, workers, {
     holdTtlMs: config.holdTtlMs,
     secret: config.secret,
     ...(options.now ? { now: options.now } : {}),
+    onInvariantViolation: (what, detail) => {
+      metrics.invariantViolations.inc();
+      log.error(detail, `invariant violation: ${what}`);
+    },
   });
   const catalog = new CatalogReads((work) => service.read(work));
   const importCatalog = (params: Parameters<typeof runCatalogImport>[0]) =>
-    runCatalogImport(params, writeLog, log, bundled);
-  const writes = localWrites({ service, importCatalog });
-  // A write forwarded by a slave: checked like a client call, run only by a serving master, never
-  // forwarded again (a stale hop answers NO_MASTER and the slave retries with the new master).
-  runForwarded = async (method, params) => {
-    if (!(WRITE_METHODS as readonly string[]).includes(method))
-      throw new AppError('NO_MASTER', 'not a write');
-    if (!cluster.isMaster()) throw new AppError('NO_MASTER', 'this node is not the serving master');
-    const parsed = paramSchemas[method as (typeof WRITE_METHODS)[number]].safeParse(params);
-    if (!parsed.success) throw new AppError('NO_MASTER', 'forwarded params do not validate');
-    return (writes[method as (typeof WRITE_METHODS)[number]] as (p: unknown) => Promise<unknown>)(
-      parsed.data,
-    );
-  };
-
+    runCatalogImport(params, (parts) => service.importCatalog(parts), log, bundled);
   const subscriptions = new Subscriptions();
-  machine.onApplied((entries) => {
-    subscriptions.publish(entries);
-    metrics.appliedIndex.set(machine.appliedIndex);
-  });
+  writeLog.onApplied((entries) => subscriptions.publish(entries));
 
   const dispatcher = new Dispatcher<ConnectionContext>({
     onInternalError: (method, error) => log.error({ err: error, method }, 'internal error in RPC method'),
@@ -199,12 +226,31 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
     tokensEqual,
     importCatalog,
   });
+  // A write forwarded by a slave enters through the same door as a client's call: the dispatcher
+  // validates it, counts it and runs the same handler, which never forwards it again.
+  const forwardedContext: ConnectionContext = {
+    admin: true,
+    shows: new Set(),
+    forwarded: true,
+    notify: () => {},
+  };
+  runForwarded = async (method, params) => {
+    if (!(WRITE_METHODS as readonly string[]).includes(method))
+      throw new AppError('NO_MASTER', 'not a write');
+    const reply = await dispatcher.handleMessage({ jsonrpc: '2.0', id: 0, method, params }, forwardedContext);
+    const one = Array.isArray(reply) ? reply[0] : reply;
+    if (one && 'error' in one && one.error) {
+      throw new JSONRPCErrorException(one.error.message, one.error.code, one.error.data);
+    }
+    return one && 'result' in one ? one.result : null;
+  };
+
   const clients = createClientEndpoint({
     dispatcher,
     subscriptions,
     isAdmin: (request) => {
       const token = bearer(request);
-      return token !== null && tokensEqual(token, config.adminToken);
+      return token !== null && config.adminToken !== null && tokensEqual(token, config.adminToken);
     },
     onConnections: (delta) => metrics.connections.inc(delta),
     onRateLimited: () => metrics.rateLimited.inc(),
@@ -223,6 +269,19 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
       appliedIndex: s.appliedIndex,
     });
   });
+  const stop = registerStop(
+    config,
+    new GracefulStop({ server: () => server, clients, calls: dispatcher, cluster, logger: log }),
+  );
+  app.use(
+    healthRoutes({
+      status: () => cluster.status(),
+      serving: () => cluster.isMaster(),
+      catalogExpected: config.catalog === 'bundled',
+      catalogLoaded: async () => (await countCatalog(pool)).movies > 0,
+      stopping: () => stop.draining,
+    }),
+  );
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
@@ -256,7 +315,7 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
   );
 
   if (config.catalog === 'bundled' && !replicated && (await countCatalog(pool)).movies === 0) {
-    const report = await runCatalogImport({ source: 'bundled' }, writeLog, log, bundled);
+    const report = await importCatalog({ source: 'bundled' });
     log.info(report, 'bundled catalog loaded');
   }
   if (replicated && transport) {
@@ -272,7 +331,7 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
           try {
             if ((await countCatalog(pool)).movies > 0) catalogPresent = true;
             else if (cluster.isMaster()) {
-              const report = await runCatalogImport({ source: 'bundled' }, writeLog, log, bundled);
+              const report = await importCatalog({ source: 'bundled' });
               log.info(report, 'bundled catalog loaded');
               catalogPresent = true;
             }
@@ -305,7 +364,7 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
       await cluster.close();
       await transport?.close();
       await replicated?.close();
-      for (const ws of clients.clients) ws.terminate();
+      await stop.closeClients();
       clients.close();
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
@@ -337,11 +396,5 @@ export async function main(): Promise<void> {
     console.error(`booking-node: cannot start: ${e.message ?? String(error)}${hint}`);
     process.exit(1);
   }
-  const stop = async (signal: string) => {
-    node.logger.info({ signal }, 'shutting down');
-    await node.close().catch(() => undefined);
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  stopOnSignals(node, stopOf(node.config));
 }

@@ -36,12 +36,80 @@ export function createMetrics(nodeId: number) {
       help: 'Calls refused for flooding',
       registers: [registry],
     }),
-    appliedIndex: new Gauge({
-      name: 'booking_applied_index',
-      help: 'Last applied log index',
+    persistSeconds: new Histogram({
+      name: 'booking_persist_seconds',
+      help: 'Time to make one batch of log entries durable on this node',
+      buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
       registers: [registry],
     }),
+    applyFailures: new Counter({
+      name: 'booking_apply_failures_total',
+      help: 'Failed attempts to write applied entries (retried; the database was unavailable)',
+      registers: [registry],
+    }),
+    applyRejections: new Counter({
+      name: 'booking_apply_rejections_total',
+      help: 'Committed entries rejected when applied (an invariant violation: never expected)',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    invariantViolations: new Counter({
+      name: 'booking_invariant_violations_total',
+      help: 'Decisions the master found inconsistent with its own state (never expected)',
+      registers: [registry],
+    }),
+    electionsStarted: new Counter({
+      name: 'booking_elections_started_total',
+      help: 'Elections this node started',
+      registers: [registry],
+    }),
+    /** Gauges read from the log when scraped. */
+    observeLog(read: () => LogFigures): void {
+      const gauge = (name: string, help: string, value: (f: LogFigures) => number) =>
+        new Gauge({
+          name,
+          help,
+          registers: [registry],
+          collect() {
+            this.set(value(read()));
+          },
+        });
+      gauge('booking_applied_index', 'Last applied log index', (f) => f.appliedIndex);
+      gauge('booking_commit_index', 'Last committed log index known here', (f) => f.commitIndex);
+      gauge(
+        'booking_apply_lag_entries',
+        'Committed entries not applied yet',
+        (f) => f.commitIndex - f.appliedIndex,
+      );
+      gauge('booking_apply_failing', '1 while writing applied entries keeps failing', (f) =>
+        f.applyFailing ? 1 : 0,
+      );
+      gauge('booking_entries_in_flight', 'Entries in the log not committed yet', (f) =>
+        Math.max(0, f.lastIndex - f.commitIndex),
+      );
+      gauge('booking_log_retained_entries', 'Log entries kept in memory', (f) => f.retained);
+      gauge('booking_log_first_index', 'First log index kept (1 until compaction)', (f) =>
+        f.retained > 0 ? 1 : 0,
+      );
+      gauge('booking_snapshot_index', 'Index of the last snapshot (0: none yet)', () => 0);
+      gauge('booking_read_waiters', 'Readers waiting for an index to be applied', (f) => f.readWaiters);
+      gauge(
+        'booking_rejected_entries',
+        'Entries rejected by the state machine since start',
+        (f) => f.rejected,
+      );
+    },
   };
+}
+
+export interface LogFigures {
+  appliedIndex: number;
+  commitIndex: number;
+  lastIndex: number;
+  retained: number;
+  readWaiters: number;
+  rejected: number;
+  applyFailing: boolean;
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -4,6 +4,7 @@
  * every node that applies the same entries ends in the same state, without asking anyone.
  */
 import type { CatalogSnapshot } from '../catalog/model.js';
+import type { LogEntry } from '../log/write-log.js';
 
 export interface NewBooking {
   id: string;
@@ -15,6 +16,8 @@ export interface NewBooking {
   currency: string;
   createdAt: string;
   idempotencyKey: string | null;
+  /** Digest of the request, so a key reused with other params is told apart (absent in old entries). */
+  requestHash?: string | null;
   token: string;
 }
 
@@ -38,11 +41,15 @@ export type Command =
 
 export type CommandKind = Command['kind'];
 
-export interface LogEntry {
-  index: number;
-  epoch: number;
-  lamport: number;
-  command: Command;
+export type BookingEntry = LogEntry<Command>;
+
+/** What peers may send as a command: anything else in an append is refused before it is stored. */
+export function isCommand(payload: unknown): payload is Command {
+  return (
+    typeof payload === 'object' &&
+    payload !== null &&
+    typeof (payload as { kind?: unknown }).kind === 'string'
+  );
 }
 
 export interface SeatChange {

@@ -1,22 +1,30 @@
 /**
- * The booking rules. Writes are decided here, on the master, under a per-show Mutex (so two
- * decisions about one show never interleave), and recorded as log entries; the Semaphore bounds
- * how much database work runs at once. Reads come from this node's own applied state.
+ * What a booking does, start to end. The one door of every write: each method decides against the
+ * master's *tail* (the booking state machine after every entry in its log, see machine.ts), then
+ * proposes the entry in the same turn of the event loop, then waits for its commit. Because the
+ * decision and the proposal are one synchronous step, no other decision, no expiry and no change of
+ * master can come between them; and because the tail holds every entry not yet applied, a retry
+ * sees its first attempt whatever happened to the answer. Reads come from this node's applied state.
  */
-import { Mutex, Semaphore } from 'async-mutex';
+import { createHash } from 'node:crypto';
+import { Semaphore } from 'async-mutex';
 import type { Pool } from 'mysql2/promise';
-import type { WriteLog } from '../log/write-log.js';
+import type { CatalogSnapshot } from '../catalog/model.js';
+import { MAX_EXPIRIES_PER_ENTRY, READ_WAIT_MS } from '../limits.js';
+import type { Proposal, WriteLog } from '../log/write-log.js';
 import { AppError } from '../protocol/errors.js';
 import type { ValidParamsOf } from '../protocol/methods.js';
-import type { Booking, Hold, SeatMap, SeatStatus } from '../protocol/model.js';
+import type { Booking, Hold, SeatMap, SeatStatus, TicketCheck } from '../protocol/model.js';
 import * as q from '../store/queries.js';
+import type { BookingApplier } from './apply.js';
 import { newBookingCode, newId, normaliseBookingCode } from './codes.js';
-import type { LogEntry, NewBooking } from './entries.js';
-import { parseLayout, priceOf, seatIndex } from './layout.js';
-import { verifyTicket } from './tickets.js';
+import type { Command, NewBooking } from './entries.js';
+import { parseLayout } from './layout.js';
+import type { BookingMachine, BookingPlan, KeyUse } from './machine.js';
+import { signTicket, verifyTicket } from './tickets.js';
 import type { TicketWorkers } from './worker-pool.js';
 
-export const MAX_SEATS_PER_HOLD = 10;
+export { MAX_SEATS_PER_HOLD } from './machine.js';
 
 export interface BookingServiceOptions {
   holdTtlMs: number;
@@ -24,30 +32,42 @@ export interface BookingServiceOptions {
   /** The master's clock; injectable so tests can move time. */
   now?: () => number;
   dbConcurrency?: number;
+  /** A decision the tail accepted was rejected when applied to it: a bug, never expected. */
+  onInvariantViolation?: (what: string, detail: Record<string, unknown>) => void;
+}
+
+type Customer = { name: string; email: string };
+
+/** The digest an idempotency key is bound to: the same key with other params is refused. */
+export function requestDigest(method: string, params: unknown): string {
+  return createHash('sha256')
+    .update(JSON.stringify([method, params]))
+    .digest('hex')
+    .slice(0, 32);
 }
 
 export class BookingService {
-  readonly #showLocks = new Map<string, Mutex>();
   readonly #db: Semaphore;
-  readonly #inflightKeys = new Map<string, Promise<Booking>>();
   readonly #now: () => number;
-  /**
-   * Shows as seat decisions need them (start, prices, layout). They change only with a catalog
-   * import, which clears the cache when it applies, so a booking saves a query and a layout parse.
-   */
-  readonly #shows = new Map<string, q.ShowWithLayout>();
+  /** The master's state after every entry of its log; rebuilt when a serving term starts. */
+  #tail: BookingMachine | null = null;
+  #tailTerm = -1;
 
   constructor(
     private readonly pool: Pool,
-    private readonly log: WriteLog,
+    private readonly log: WriteLog<Command>,
+    private readonly applier: BookingApplier,
     private readonly workers: TicketWorkers,
     private readonly options: BookingServiceOptions,
   ) {
     this.#now = options.now ?? Date.now;
     this.#db = new Semaphore(options.dbConcurrency ?? 12);
-    log.onApplied((entries) => {
-      if (entries.some((e) => e.command.kind === 'catalog.import')) this.#shows.clear();
-    });
+    log.onServing(() => this.#resetTail());
+  }
+
+  /** The applied state of this node. */
+  get machine(): BookingMachine {
+    return this.applier.machine;
   }
 
   // ---------------- reads ----------------
@@ -57,21 +77,21 @@ export class BookingService {
     return this.#db.runExclusive(() => work(this.pool));
   }
 
-  async seatMap(showId: string): Promise<SeatMap> {
-    const commitIndex = this.log.appliedIndex;
-    const [show, claims] = await this.read((db) =>
-      Promise.all([q.getShowWithLayout(db, showId), q.seatClaims(db, showId)]),
-    );
+  /** From memory: the applied state knows every seat's owner. */
+  seatMap(showId: string): SeatMap {
+    const show = this.machine.show(showId);
     if (!show) throw new AppError('SHOW_NOT_FOUND', `no show ${showId}`);
-    const status = new Map<string, SeatStatus>(
-      claims.map((c) => [c.seatId, c.bookingId ? 'booked' : 'held']),
-    );
+    const owners = this.machine.owners(showId);
+    const statusOf = (seatId: string): SeatStatus => {
+      const o = owners.get(seatId);
+      return o === undefined ? 'available' : 'booking' in o ? 'booked' : 'held';
+    };
     return {
       showId,
-      commitIndex,
+      commitIndex: this.log.appliedIndex,
       rows: parseLayout(show.layout).map((row) => ({
         label: row.label,
-        seats: row.seats.map((s) => ({ ...s, status: status.get(s.id) ?? 'available' })),
+        seats: row.seats.map((s) => ({ ...s, status: statusOf(s.id) })),
       })),
     };
   }
@@ -83,7 +103,8 @@ export class BookingService {
     return this.#present(row);
   }
 
-  async verifyTicket(token: string): Promise<{ valid: true; booking: Booking }> {
+  /** What a door scanner needs: never the booking's code (which can cancel it) nor the e-mail. */
+  async verifyTicket(token: string): Promise<{ valid: true; booking: TicketCheck }> {
     const payload = verifyTicket(this.options.secret, token);
     if (!payload) throw new AppError('INVALID_TICKET', 'the ticket signature is not valid');
     const row = await this.read((db) => q.bookingBy(db, 'id', payload.b));
@@ -94,287 +115,250 @@ export class BookingService {
         detail: 'cancelled',
       });
     }
-    return { valid: true, booking: await this.#present(row) };
+    return {
+      valid: true,
+      booking: {
+        id: row.id,
+        showId: row.showId,
+        seatIds: row.seatIds,
+        status: row.status,
+        holder: row.customer.name,
+        createdAt: row.createdAt,
+      },
+    };
   }
 
-  // ---------------- writes (master only) ----------------
+  // ---------------- writes (serving master only) ----------------
 
   async hold(p: ValidParamsOf<'seats.hold'>): Promise<Hold> {
-    if (p.seatIds.length > MAX_SEATS_PER_HOLD) {
-      throw new AppError('TOO_MANY_SEATS', `at most ${MAX_SEATS_PER_HOLD} seats per hold`, {
-        max: MAX_SEATS_PER_HOLD,
-      });
-    }
-    return this.#withShow(p.showId, async () => {
-      const show = await this.#bookableShow(p.showId);
-      this.#knownSeats(show.layout, p.seatIds);
-      let previous: string[] = [];
-      if (p.holdId !== undefined) {
-        const hold = await this.read((db) => q.getHold(db, p.holdId!));
-        if (!hold || hold.showId !== p.showId || hold.state !== 'active') {
-          throw new AppError('HOLD_NOT_FOUND', 'no active hold with that id for this show');
-        }
-        if (hold.expiresAtMs <= this.#now()) throw new AppError('HOLD_EXPIRED', 'that hold has expired');
-        previous = hold.seatIds;
-      }
-      await this.#ensureFree(p.showId, p.seatIds, p.holdId ?? null);
-      const holdId = p.holdId ?? newId('h');
-      const expiresAtMs = this.#now() + this.options.holdTtlMs;
-      const entry = await this.log.propose({
-        kind: 'hold.set',
-        holdId,
-        showId: p.showId,
-        seatIds: p.seatIds,
-        freedSeatIds: previous.filter((s) => !p.seatIds.includes(s)),
-        expiresAtMs,
-      });
-      return {
-        holdId,
-        showId: p.showId,
-        seatIds: p.seatIds,
-        expiresAt: new Date(expiresAtMs).toISOString(),
-        commitIndex: entry.index,
-      };
-    });
+    const tail = this.#tailNow();
+    const commands = tail.decideHold(p, this.#now(), this.options.holdTtlMs, () => newId('h'));
+    const proposals = commands.map((c) => this.#propose(tail, c));
+    const set = commands.at(-1) as Extract<Command, { kind: 'hold.set' }>;
+    await this.#settled(proposals.at(-1)!);
+    return {
+      holdId: set.holdId,
+      showId: set.showId,
+      seatIds: set.seatIds,
+      expiresAt: new Date(set.expiresAtMs).toISOString(),
+      commitIndex: proposals.at(-1)!.index,
+    };
   }
 
   async release(p: ValidParamsOf<'seats.release'>): Promise<{ holdId: string; released: true }> {
-    const found = await this.read((db) => q.getHold(db, p.holdId));
-    if (!found) throw new AppError('HOLD_NOT_FOUND', 'no hold with that id');
-    return this.#withShow(found.showId, async () => {
-      const hold = await this.read((db) => q.getHold(db, p.holdId));
-      if (hold?.state === 'active') {
-        await this.log.propose({
-          kind: 'hold.release',
-          holdId: hold.id,
-          showId: hold.showId,
-          seatIds: hold.seatIds,
-        });
-      } else if (hold?.state === 'confirmed') {
-        throw new AppError('HOLD_NOT_FOUND', 'that hold became a booking; cancel the booking instead');
-      }
-      // Releasing a released or expired hold is a no-op: a retry after a lost reply must not fail.
-      return { holdId: p.holdId, released: true as const };
-    });
+    const tail = this.#tailNow();
+    const command = tail.decideRelease(p.holdId);
+    // Releasing a released or expired hold is a no-op: a retry after a lost reply must not fail.
+    if (command) await this.#settled(this.#propose(tail, command));
+    return { holdId: p.holdId, released: true as const };
   }
 
   confirm(p: ValidParamsOf<'bookings.confirm'>): Promise<Booking> {
-    return this.#idempotent(p.idempotencyKey, async () => {
-      const found = await this.read((db) => q.getHold(db, p.holdId));
-      if (!found) throw new AppError('HOLD_NOT_FOUND', 'no hold with that id');
-      return this.#withShow(found.showId, async () => {
-        const hold = (await this.read((db) => q.getHold(db, p.holdId)))!;
-        if (hold.state === 'confirmed') {
-          // A retried confirm: the hold's owner gets the booking it already made.
-          const existing = await this.read((db) => q.bookingBy(db, 'hold_id', hold.id));
-          if (existing) return this.#present(existing);
-        }
-        if (hold.state === 'released') throw new AppError('HOLD_NOT_FOUND', 'that hold was released');
-        if (hold.state === 'expired' || hold.expiresAtMs <= this.#now()) {
-          throw new AppError('HOLD_EXPIRED', 'the hold expired before it was confirmed', {
-            expiresAt: new Date(hold.expiresAtMs).toISOString(),
-          });
-        }
-        const show = await this.#bookableShow(hold.showId);
-        return this.#createBooking(show, hold.seatIds, p.customer, p.idempotencyKey ?? null, hold.id);
-      });
+    const hash = requestDigest('bookings.confirm', { holdId: p.holdId, customer: p.customer });
+    return this.#once(p.idempotencyKey, hash, (tail) => {
+      const hold = tail.hold(p.holdId);
+      // A retried confirm: the hold's owner gets the booking it already made.
+      if (hold?.state === 'confirmed' && hold.bookingId) {
+        return { prior: { bookingId: hold.bookingId, requestHash: null, index: hold.index } };
+      }
+      return { plan: tail.planConfirm(p.holdId, this.#now()), customer: p.customer };
     });
   }
 
   book(p: ValidParamsOf<'bookings.book'>): Promise<Booking> {
-    if (p.seatIds.length > MAX_SEATS_PER_HOLD) {
-      return Promise.reject(
-        new AppError('TOO_MANY_SEATS', `at most ${MAX_SEATS_PER_HOLD} seats per booking`, {
-          max: MAX_SEATS_PER_HOLD,
-        }),
-      );
-    }
-    return this.#idempotent(p.idempotencyKey, () =>
-      this.#withShow(p.showId, async () => {
-        const show = await this.#bookableShow(p.showId);
-        this.#knownSeats(show.layout, p.seatIds);
-        try {
-          await this.#ensureFree(p.showId, p.seatIds, null);
-        } catch (error) {
-          // The seats may be taken by this very request: an earlier attempt whose answer was
-          // lost (a forward cut by a failover) committed after the key lookup above. Under the
-          // show's mutex the entry is applied now, so the key finds it.
-          const mine = await this.#bookingWithKey(error, p.idempotencyKey);
-          if (mine) return mine;
-          throw error;
-        }
-        return this.#createBooking(show, p.seatIds, p.customer, p.idempotencyKey ?? null, null);
-      }),
-    );
+    const hash = requestDigest('bookings.book', {
+      showId: p.showId,
+      seatIds: p.seatIds,
+      customer: p.customer,
+    });
+    return this.#once(p.idempotencyKey, hash, (tail) => ({
+      plan: tail.planBooking(p, this.#now()),
+      customer: p.customer,
+    }));
   }
 
   async cancel(p: ValidParamsOf<'bookings.cancel'>): Promise<Booking> {
     const code = normaliseBookingCode(p.code);
-    const found = code ? await this.read((db) => q.bookingBy(db, 'code', code)) : null;
-    if (!found) throw new AppError('BOOKING_NOT_FOUND', 'no booking with that code');
-    return this.#withShow(found.showId, async () => {
-      const row = (await this.read((db) => q.bookingBy(db, 'id', found.id)))!;
-      if (row.status === 'cancelled')
-        throw new AppError('ALREADY_CANCELLED', 'this booking is already cancelled');
-      const show = await this.read((db) => q.getShowWithLayout(db, row.showId));
-      if (show && show.startsAtMs <= this.#now()) {
-        throw new AppError('SHOW_STARTED', 'the show has started; it can no longer be cancelled');
-      }
-      const entry = await this.log.propose({
-        kind: 'booking.cancel',
-        bookingId: row.id,
-        showId: row.showId,
-        seatIds: row.seatIds,
-      });
-      return this.#present({ ...row, status: 'cancelled' }, entry.index);
-    });
+    const row = code ? await this.read((db) => q.bookingBy(db, 'code', code)) : null;
+    if (!row) throw new AppError('BOOKING_NOT_FOUND', 'no booking with that code');
+    const tail = this.#tailNow();
+    const proposal = this.#propose(tail, tail.decideCancel(row.id, this.#now()));
+    await this.#settled(proposal);
+    return this.#present({ ...row, status: 'cancelled' }, proposal.index);
   }
 
   /** Turns holds that passed their expiry (on this master's clock) into replicated expiry entries. */
   async expireDue(): Promise<number> {
-    const due = await this.read((db) => q.expiredHolds(db, this.#now()));
-    // Map.groupBy is Node 21+; this node must run on 20.
-    const byShow = new Map<string, q.HoldRow[]>();
-    for (const hold of due) byShow.set(hold.showId, [...(byShow.get(hold.showId) ?? []), hold]);
-    let expired = 0;
-    for (const [showId, holds] of byShow) {
-      await this.#withShow(showId, async () => {
-        // Re-read under the lock: a confirm may have won the race.
-        const current = await this.read((db) => Promise.all(holds.map((h) => q.getHold(db, h.id))));
-        const still = current.filter(
-          (h): h is q.HoldRow => h?.state === 'active' && h.expiresAtMs <= this.#now(),
-        );
-        if (still.length === 0) return;
-        await this.log.propose({
-          kind: 'hold.expire',
-          holds: still.map((h) => ({ holdId: h.id, showId: h.showId, seatIds: h.seatIds })),
-        });
-        expired += still.length;
-      });
-    }
-    return expired;
+    if (!this.log.serving) return 0;
+    const tail = this.#tailNow();
+    const command = tail.dueExpiries(this.#now(), MAX_EXPIRIES_PER_ENTRY);
+    if (!command || command.kind !== 'hold.expire') return 0;
+    await this.#settled(this.#propose(tail, command));
+    return command.holds.length;
+  }
+
+  /** A catalog import, as one entry per part, in order (each part is bounded by the importer). */
+  async importCatalog(parts: readonly CatalogSnapshot[]): Promise<void> {
+    let last: Proposal | null = null;
+    for (const snapshot of parts) last = this.#propose(this.#tailNow(), { kind: 'catalog.import', snapshot });
+    if (last) await this.#settled(last);
   }
 
   // ---------------- internals ----------------
 
-  #withShow<T>(showId: string, work: () => Promise<T>): Promise<T> {
-    let lock = this.#showLocks.get(showId);
-    if (!lock) {
-      lock = new Mutex();
-      this.#showLocks.set(showId, lock);
-    }
-    return lock.runExclusive(work);
-  }
-
-  /** One booking per idempotency key, also when the retry races the first attempt. */
-  async #idempotent(key: string | undefined, work: () => Promise<Booking>): Promise<Booking> {
-    if (key === undefined) return work();
-    const running = this.#inflightKeys.get(key);
-    if (running) return running;
-    const attempt = (async () => {
-      const existing = await this.read((db) => q.bookingBy(db, 'idempotency_key', key));
-      return existing ? this.#present(existing) : work();
-    })();
-    this.#inflightKeys.set(key, attempt);
-    try {
-      return await attempt;
-    } finally {
-      this.#inflightKeys.delete(key);
-    }
-  }
-
-  async #bookingWithKey(error: unknown, key: string | undefined): Promise<Booking | null> {
-    if (!key || !(error instanceof AppError) || error.reason !== 'SEATS_UNAVAILABLE') return null;
-    const existing = await this.read((db) => q.bookingBy(db, 'idempotency_key', key));
-    return existing ? this.#present(existing) : null;
-  }
-
-  async #bookableShow(showId: string): Promise<q.ShowWithLayout> {
-    let show = this.#shows.get(showId) ?? null;
-    if (!show) {
-      show = await this.read((db) => q.getShowWithLayout(db, showId));
-      if (show) this.#shows.set(showId, show);
-    }
-    if (!show) throw new AppError('SHOW_NOT_FOUND', `no show ${showId}`);
-    if (show.startsAtMs <= this.#now()) throw new AppError('SHOW_STARTED', 'the show has already started');
-    return show;
-  }
-
-  #knownSeats(layout: string[], seatIds: string[]): void {
-    const seats = seatIndex(layout);
-    const unknown = seatIds.filter((id) => !seats.has(id));
-    if (unknown.length > 0) {
-      throw new AppError('SEAT_NOT_FOUND', `no such seat: ${unknown.join(', ')}`, { seatIds: unknown });
-    }
-  }
-
   /**
-   * Fails with SEATS_UNAVAILABLE naming the taken seats. Seats held by holds that expired on this
-   * master's clock are freed first, by an expiry entry, so nobody waits for the sweeper.
+   * One booking per idempotency key. `decide` runs against the tail; a key it has already seen (in
+   * an applied or a pending entry) returns that entry's booking once it is applied.
    */
-  async #ensureFree(showId: string, seatIds: string[], ownHoldId: string | null): Promise<void> {
-    const wanted = new Set(seatIds);
-    const claims = (await this.read((db) => q.seatClaims(db, showId))).filter(
-      (c) => wanted.has(c.seatId) && !(ownHoldId !== null && c.holdId === ownHoldId),
-    );
-    if (claims.length === 0) return;
-    const holdIds = [...new Set(claims.flatMap((c) => (c.holdId ? [c.holdId] : [])))];
-    const holds = await this.read((db) => Promise.all(holdIds.map((id) => q.getHold(db, id))));
-    const lapsed = holds.filter((h): h is q.HoldRow => h !== null && h.expiresAtMs <= this.#now());
-    if (lapsed.length > 0) {
-      await this.log.propose({
-        kind: 'hold.expire',
-        holds: lapsed.map((h) => ({ holdId: h.id, showId: h.showId, seatIds: h.seatIds })),
-      });
+  async #once(
+    key: string | undefined,
+    hash: string,
+    decide: (tail: BookingMachine) => { prior: KeyUse } | { plan: BookingPlan; customer: Customer },
+  ): Promise<Booking> {
+    for (let round = 0; round < 3; round++) {
+      const tail = this.#tailNow();
+      const decision = tail.priorUse(key, hash) ?? null;
+      const next = decision ? { prior: decision } : decide(tail);
+      if ('prior' in next) {
+        const booking = await this.#bookingOf(next.prior);
+        if (booking) return booking;
+        continue; // its entry was lost with a failover: decide again, against the new tail
+      }
+      return this.#create(tail, next.plan, next.customer, key ?? null, key === undefined ? null : hash);
     }
-    const lapsedIds = new Set(lapsed.map((h) => h.id));
-    const taken = claims
-      .filter((c) => c.bookingId !== null || !lapsedIds.has(c.holdId!))
-      .map((c) => c.seatId);
-    if (taken.length > 0) {
-      throw new AppError('SEATS_UNAVAILABLE', `seats already taken: ${taken.join(', ')}`, {
-        seatIds: taken.sort(),
-      });
-    }
+    throw new AppError('NO_MASTER', 'the first attempt with this key is still undecided; retry shortly', {
+      indefinite: true,
+    });
   }
 
-  async #createBooking(
-    show: q.ShowWithLayout,
-    seatIds: string[],
-    customer: { name: string; email: string },
+  /** The booking a key or a hold already made, once its entry is applied here; null if it never will be. */
+  async #bookingOf(prior: KeyUse): Promise<Booking | null> {
+    if (!(await this.log.waitApplied(prior.index, READ_WAIT_MS))) {
+      throw new AppError('NO_MASTER', 'the first attempt with this key is not decided yet; retry shortly', {
+        indefinite: true,
+      });
+    }
+    const row = await this.read((db) => q.bookingBy(db, 'id', prior.bookingId));
+    return row ? this.#present(row) : null;
+  }
+
+  async #create(
+    tail: BookingMachine,
+    plan: BookingPlan,
+    customer: Customer,
     idempotencyKey: string | null,
-    holdId: string | null,
+    requestHash: string | null,
   ): Promise<Booking> {
-    const seats = seatIndex(show.layout);
+    // Everything from here to the proposal is synchronous: the plan is still true when proposed.
+    if (plan.expire) this.#propose(tail, plan.expire);
     const id = newId('b');
     const createdAt = new Date(this.#now()).toISOString();
+    const token = signTicket(this.options.secret, {
+      v: 1,
+      b: id,
+      s: plan.show.id,
+      st: plan.seatIds,
+      iat: createdAt,
+    });
     const booking: NewBooking = {
       id,
       code: newBookingCode(),
-      showId: show.show.id,
-      seatIds,
+      showId: plan.show.id,
+      seatIds: plan.seatIds,
       customer,
-      totalCents: seatIds.reduce((sum, s) => sum + priceOf(seats.get(s)!.kind, show.show.prices), 0),
-      currency: show.show.currency,
+      totalCents: plan.totalCents,
+      currency: plan.show.currency,
       createdAt,
       idempotencyKey,
-      token: await this.workers.sign({ v: 1, b: id, s: show.show.id, st: seatIds, iat: createdAt }),
+      requestHash,
+      token,
     };
-    const entry = await this.log.propose({ kind: 'booking.create', holdId, booking });
+    const proposal = this.#propose(tail, { kind: 'booking.create', holdId: plan.holdId, booking });
+    // The QR code renders on the worker pool while the entry replicates.
+    const qr = this.workers.qr(token);
+    qr.catch(() => undefined);
+    await this.#settled(proposal);
     return this.#present(
       {
         ...booking,
         status: 'confirmed',
-        lamport: entry.lamport,
-        epoch: entry.epoch,
-        commitIndex: entry.index,
-        holdId,
+        lamport: proposal.lamport,
+        epoch: proposal.epoch,
+        commitIndex: proposal.index,
+        holdId: plan.holdId,
       },
-      entry.index,
+      proposal.index,
+      await qr,
     );
   }
 
-  async #present(row: q.BookingRow, commitIndex?: number): Promise<Booking> {
+  /** The tail of the current serving term, or NO_MASTER. */
+  #tailNow(): BookingMachine {
+    if (!this.log.serving)
+      throw new AppError('NO_MASTER', 'this node is not the serving master; retry shortly');
+    if (this.#tailTerm !== this.log.servingTerm) this.#resetTail();
+    const tail = this.#tail;
+    if (!tail || tail.appliedIndex !== this.log.lastIndex) {
+      // Only this class proposes, and every proposal is applied to the tail at once: a gap means
+      // something proposed around the door. Refuse to decide rather than decide blind.
+      this.options.onInvariantViolation?.('tail out of step with the log', {
+        tail: tail?.appliedIndex ?? null,
+        lastIndex: this.log.lastIndex,
+      });
+      this.#tail = null;
+      this.#tailTerm = -1;
+      throw new AppError('NO_MASTER', 'this master is rebuilding its state; retry shortly');
+    }
+    return tail;
+  }
+
+  /**
+   * A new serving term starts once the view change is applied, before any proposal of the term, so
+   * the applied state is exactly the state after the whole log.
+   */
+  #resetTail(): void {
+    if (this.log.serving && this.machine.appliedIndex === this.log.lastIndex) {
+      this.#tail = this.machine.clone();
+      this.#tailTerm = this.log.servingTerm;
+    } else {
+      this.#tail = null;
+      this.#tailTerm = -1;
+    }
+  }
+
+  /** Proposes and applies to the tail in one step. */
+  #propose(tail: BookingMachine, command: Command): Proposal {
+    const proposal = this.log.propose(command);
+    const outcome = tail.apply({
+      index: proposal.index,
+      epoch: proposal.epoch,
+      lamport: proposal.lamport,
+      command,
+    });
+    if (!outcome.ok) {
+      this.options.onInvariantViolation?.('a decided entry does not apply to the tail', {
+        index: proposal.index,
+        kind: command.kind,
+        reason: outcome.reason,
+        detail: outcome.detail,
+      });
+    }
+    return proposal;
+  }
+
+  /** Waits for the entry's commit; an entry rejected when applied fails with its reason. */
+  async #settled(proposal: Proposal): Promise<void> {
+    await proposal.done;
+    const rejected = this.applier.rejection(proposal.index);
+    if (rejected) {
+      throw new AppError(
+        rejected.outcome.reason,
+        `the write did not take effect: ${rejected.outcome.detail}`,
+      );
+    }
+  }
+
+  async #present(row: q.BookingRow, commitIndex?: number, qrSvg?: string): Promise<Booking> {
     return {
       id: row.id,
       code: row.code,
@@ -388,9 +372,7 @@ export class BookingService {
       lamport: row.lamport,
       epoch: row.epoch,
       commitIndex: commitIndex ?? row.commitIndex,
-      ticket: { token: row.token, qrSvg: await this.workers.qr(row.token) },
+      ticket: { token: row.token, qrSvg: qrSvg ?? (await this.workers.qr(row.token)) },
     };
   }
 }
-
-export type { LogEntry };

@@ -1,97 +1,159 @@
 /**
  * The write log of a node that is alone: it is its own majority, so an entry commits as soon as
  * it is on disk. Group commit: every command proposed while a transaction runs goes into the
- * next one, so a busy node writes many entries per fsync.
+ * next one, and a batch's log entries and their effects are one transaction, one fsync.
  */
 import type { Pool } from 'mysql2/promise';
-import type { Command, LogEntry } from '../booking/entries.js';
 import type { LamportClock } from '../cluster/lamport.js';
+import { MAX_BATCH_ENTRIES, PROPOSE_TIMEOUT_MS, RETRY_BACKOFF_MAX_MS } from '../limits.js';
+import { AppError } from '../protocol/errors.js';
 import { appendLog, inTransaction, lastLogEntry, readLog, setMeta } from '../store/queries.js';
-import type { StateMachine } from './state-machine.js';
-import type { WriteLog } from './write-log.js';
+import { AppliedIndex } from './applied.js';
+import type { Applier, LogEntry, Proposal, WriteLog } from './write-log.js';
 
 interface Pending {
-  command: Command;
-  resolve: (entry: LogEntry) => void;
+  resolve: () => void;
   reject: (error: unknown) => void;
 }
 
-export class LocalLog implements WriteLog {
+export interface LocalLogHooks {
+  onBatch?(entries: number, persistSeconds: number): void;
+  onApplyFailure?(error: unknown, attempt: number): void;
+}
+
+export class LocalLog<C> implements WriteLog<C> {
   #lastIndex = 0;
-  #queue: Pending[] = [];
-  #flushing = false;
-  readonly maxBatch = 256;
+  #queue: LogEntry<C>[] = [];
+  readonly #pending = new Map<number, Pending>();
+  #flushing: Promise<void> | null = null;
+  #closed = false;
+  readonly #applied: AppliedIndex<C>;
+  readonly servingTerm = 1;
 
   constructor(
     private readonly pool: Pool,
-    private readonly machine: StateMachine,
+    private readonly applier: Applier<C>,
     private readonly clock: LamportClock,
     readonly epoch: number,
-    private readonly onBatch: (size: number) => void = () => {},
-  ) {}
+    appliedIndex: number,
+    maxWaiters: number,
+    private readonly hooks: LocalLogHooks = {},
+  ) {
+    this.#applied = new AppliedIndex(appliedIndex, maxWaiters);
+  }
 
   async load(): Promise<void> {
     const last = await lastLogEntry(this.pool);
-    this.#lastIndex = last?.index ?? 0;
+    this.#lastIndex = Math.max(last?.index ?? 0, this.#applied.index);
     if (last) this.clock.witness(last.lamport);
-    // Entries on disk but not applied (a crash between two transactions cannot leave any, but an
-    // older version or a replicated node might): apply them before serving.
-    if (this.machine.appliedIndex < this.#lastIndex) {
-      await this.machine.apply(await readLog(this.pool, this.machine.appliedIndex + 1));
+    // Entries on disk but not applied (left by an older version, or by a node that was once part of
+    // a cluster): apply them before serving.
+    if (this.#applied.index < (last?.index ?? 0)) {
+      const entries = await readLog<C>(this.pool, this.#applied.index + 1);
+      const batch = this.applier.prepare(entries, last!.index);
+      await inTransaction(this.pool, async (tx) => {
+        await batch.write(tx);
+        await setMeta(tx, { applied_index: last!.index });
+      });
+      this.#applied.advance(last!.index, batch.applied);
     }
   }
 
-  get appliedIndex(): number {
-    return this.machine.appliedIndex;
+  get serving(): boolean {
+    return !this.#closed;
   }
-  get commitIndex(): number {
+  get lastIndex(): number {
     return this.#lastIndex;
   }
+  get appliedIndex(): number {
+    return this.#applied.index;
+  }
+  get commitIndex(): number {
+    return this.#applied.index;
+  }
 
-  propose(command: Command): Promise<LogEntry> {
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ command, resolve, reject });
-      if (!this.#flushing) setImmediate(() => void this.#flush());
+  propose(command: C): Proposal {
+    if (this.#closed) throw new AppError('NO_MASTER', 'node shutting down');
+    const entry: LogEntry<C> = {
+      index: ++this.#lastIndex,
+      epoch: this.epoch,
+      lamport: this.clock.tick(),
+      command,
+    };
+    this.#queue.push(entry);
+    const done = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(entry.index);
+        reject(
+          new AppError('NO_MASTER', 'the write was not stored in time; retry shortly', { indefinite: true }),
+        );
+      }, PROPOSE_TIMEOUT_MS);
+      this.#pending.set(entry.index, {
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
     });
+    if (!this.#flushing) this.#flushing = new Promise((r) => setImmediate(r)).then(() => this.#flush());
+    return { index: entry.index, epoch: entry.epoch, lamport: entry.lamport, done };
   }
 
   waitApplied(index: number, timeoutMs: number): Promise<boolean> {
-    return this.machine.waitApplied(index, timeoutMs);
+    return this.#applied.wait(index, timeoutMs);
   }
 
-  onApplied(listener: (entries: LogEntry[]) => void): () => void {
-    return this.machine.onApplied(listener);
+  onApplied(listener: (entries: readonly LogEntry<C>[]) => void): () => void {
+    return this.#applied.onApplied(listener);
+  }
+
+  onServing(listener: () => void): () => void {
+    listener();
+    return () => {};
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#flushing;
+    for (const p of this.#pending.values()) p.reject(new AppError('NO_MASTER', 'node shutting down'));
+    this.#pending.clear();
   }
 
   async #flush(): Promise<void> {
-    if (this.#flushing) return;
-    this.#flushing = true;
     try {
       while (this.#queue.length > 0) {
-        const batch = this.#queue.splice(0, this.maxBatch);
-        const entries = batch.map((p, i) => ({
-          index: this.#lastIndex + 1 + i,
-          epoch: this.epoch,
-          lamport: this.clock.tick(),
-          command: p.command,
-        }));
-        try {
-          await inTransaction(this.pool, async (tx) => {
-            await appendLog(tx, entries);
-            await this.machine.applyIn(tx, entries);
-            await setMeta(tx, { commit_index: entries.at(-1)!.index });
-          });
-        } catch (error) {
-          for (const p of batch) p.reject(error);
-          continue;
+        const entries = this.#queue.splice(0, MAX_BATCH_ENTRIES);
+        const last = entries.at(-1)!.index;
+        // The effects are decided once; a failed transaction is retried with the same ones. The
+        // indexes are taken, so the entries must be stored: a database outage makes writes wait.
+        const batch = this.applier.prepare(entries, last);
+        const started = performance.now();
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await inTransaction(this.pool, async (tx) => {
+              await appendLog(tx, entries);
+              await batch.write(tx);
+              await setMeta(tx, { applied_index: last, commit_index: last, lamport: this.clock.time });
+            });
+            break;
+          } catch (error) {
+            this.hooks.onApplyFailure?.(error, attempt);
+            await new Promise((r) => setTimeout(r, Math.min(RETRY_BACKOFF_MAX_MS, 50 * 2 ** attempt)));
+          }
         }
-        this.#lastIndex = entries.at(-1)!.index;
-        this.onBatch(entries.length);
-        this.machine.applied(entries);
-        for (const [i, p] of batch.entries()) p.resolve(entries[i]!);
+        this.hooks.onBatch?.(entries.length, (performance.now() - started) / 1000);
+        this.#applied.advance(last, batch.applied);
+        for (const e of entries) {
+          this.#pending.get(e.index)?.resolve();
+          this.#pending.delete(e.index);
+        }
       }
     } finally {
-      this.#flushing = false;
+      this.#flushing = null;
     }
   }
 }

@@ -10,16 +10,16 @@
  */
 import type { Pool } from 'mysql2/promise';
 import type { Logger } from 'pino';
-import type { Command, LogEntry } from '../booking/entries.js';
 import { ClusterCore, type Ready } from '../cluster/core.js';
 import { catchUpTicks } from '../cluster/election.js';
 import type { Entry } from '../cluster/entry.js';
 import type { ClusterEventRecord } from '../cluster/events.js';
 import type { LamportClock } from '../cluster/lamport.js';
+import { MAX_BATCH_ENTRIES, PROPOSE_TIMEOUT_MS, RETRY_BACKOFF_MAX_MS } from '../limits.js';
 import { AppError } from '../protocol/errors.js';
 import { getMeta, inTransaction, readClusterLog, setMeta, writeClusterLog } from '../store/queries.js';
-import type { StateMachine } from './state-machine.js';
-import type { WriteLog } from './write-log.js';
+import { AppliedIndex } from './applied.js';
+import type { Applier, LogEntry, Proposal, WriteLog } from './write-log.js';
 
 export interface ReplicatedLogOptions {
   nodeId: number;
@@ -32,7 +32,14 @@ export interface ReplicatedLogOptions {
   onEvent(event: ClusterEventRecord): void;
   /** Called every heartbeat, e.g. to gossip this node's status to its peers. */
   onHeartbeat?(): void;
-  onBatch?(entries: number): void;
+  /** A batch of appended entries was made durable here, in `seconds`. */
+  onBatch?(entries: number, seconds: number): void;
+  /** Applying committed entries failed (the database); it is retried. */
+  onApplyFailure?(error: unknown, attempt: number): void;
+  /** Recognises a command among the payloads peers send (anything else is refused). */
+  isPayload(payload: unknown): boolean;
+  /** Readers parked on an index at most. */
+  maxWaiters: number;
   /** How long a proposal may wait for its commit before the client is told to retry. */
   proposeTimeoutMs?: number;
 }
@@ -40,8 +47,7 @@ export interface ReplicatedLogOptions {
 interface Pending {
   epoch: number;
   lamport: number;
-  command: Command;
-  resolve: (entry: LogEntry) => void;
+  resolve: () => void;
   reject: (error: unknown) => void;
   timer: NodeJS.Timeout;
 }
@@ -60,14 +66,14 @@ export function tickPlan(heartbeatMs: number, failureTimeoutMs: number) {
   return { tickMs, heartbeatTicks, failureTimeoutTicks, electionTimeoutTicks };
 }
 
-function toLogEntry(e: Entry<Command>): LogEntry | null {
+function toLogEntry<C>(e: Entry<C>): LogEntry<C> | null {
   return e.kind === 'command'
     ? { index: e.index, epoch: e.epoch, lamport: e.lamport, command: e.payload }
     : null;
 }
 
-export class ReplicatedLog implements WriteLog {
-  #core!: ClusterCore<Command>;
+export class ReplicatedLog<C> implements WriteLog<C> {
+  #core!: ClusterCore<C>;
   readonly #o: ReplicatedLogOptions;
   readonly #plan: ReturnType<typeof tickPlan>;
   readonly #pending = new Map<number, Pending>();
@@ -77,7 +83,11 @@ export class ReplicatedLog implements WriteLog {
   #scheduled = false;
   #pumping: Promise<void> | null = null;
   /** Committed entries handed out by the core, waiting to be applied (in order). */
-  readonly #toApply: Entry<Command>[] = [];
+  readonly #toApply: Entry<C>[] = [];
+  readonly #applied: AppliedIndex<C>;
+  #servingTerm = 0;
+  /** The last error of applying committed entries, while it keeps failing (null once it worked). */
+  #applyError: Error | null = null;
   #applying: Promise<void> | null = null;
   #closed = false;
   /** Applied index from which this master may serve (its view change is applied here). */
@@ -93,25 +103,28 @@ export class ReplicatedLog implements WriteLog {
 
   constructor(
     private readonly pool: Pool,
-    private readonly machine: StateMachine,
+    private readonly applier: Applier<C>,
     private readonly clock: LamportClock,
+    appliedIndex: number,
     options: ReplicatedLogOptions,
   ) {
     this.#o = options;
     this.#plan = tickPlan(options.heartbeatMs, options.failureTimeoutMs);
+    this.#applied = new AppliedIndex(appliedIndex, options.maxWaiters);
   }
 
   async load(): Promise<void> {
     const meta = await getMeta(this.pool);
     const num = (k: string) => Number(meta.get(k) ?? 0);
-    const log = await readClusterLog(this.pool);
+    const log = await readClusterLog<C>(this.pool);
     const promisedTo = meta.get('promised_to');
     this.#saved = {
       epoch: num('epoch'),
       promisedEpoch: num('promised_epoch'),
       promisedTo: promisedTo === undefined || promisedTo === '' ? null : Number(promisedTo),
     };
-    this.#core = new ClusterCore<Command>(
+    const isPayload = this.#o.isPayload;
+    this.#core = new ClusterCore<C>(
       {
         id: this.#o.nodeId,
         peerIds: this.#o.peerIds,
@@ -122,15 +135,14 @@ export class ReplicatedLog implements WriteLog {
         clock: this.clock,
         // Jitter must differ between nodes and restarts; it never affects safety.
         random: Math.random,
-        isPayload: (p: unknown): p is Command =>
-          typeof p === 'object' && p !== null && typeof (p as { kind?: unknown }).kind === 'string',
+        isPayload: (p: unknown): p is C => isPayload(p),
       },
       {
         ...this.#saved,
         log,
         // The applied prefix is committed by definition (applied in the same transaction).
-        commitIndex: Math.max(num('commit_index'), this.machine.appliedIndex),
-        appliedIndex: this.machine.appliedIndex,
+        commitIndex: Math.max(num('commit_index'), this.#applied.index),
+        appliedIndex: this.#applied.index,
         lamport: num('lamport'),
       },
     );
@@ -142,11 +154,25 @@ export class ReplicatedLog implements WriteLog {
     this.#schedule();
   }
 
-  get core(): ClusterCore<Command> {
+  get core(): ClusterCore<C> {
     return this.#core;
   }
   get appliedIndex(): number {
-    return this.machine.appliedIndex;
+    return this.#applied.index;
+  }
+  get lastIndex(): number {
+    return this.#core.lastIndex;
+  }
+  get servingTerm(): number {
+    return this.#servingTerm;
+  }
+  /** Set while applying committed entries keeps failing (the database is down): the node is not ready. */
+  get applyError(): Error | null {
+    return this.#applyError;
+  }
+  /** Readers parked on an index. */
+  get readWaiters(): number {
+    return this.#applied.waiting;
   }
   get commitIndex(): number {
     return this.#core.commitIndex;
@@ -163,7 +189,7 @@ export class ReplicatedLog implements WriteLog {
    * decisions read the applied tables, which must include everything any earlier master committed.
    */
   get serving(): boolean {
-    return this.#core.serving && this.#serveFrom !== null && this.machine.appliedIndex >= this.#serveFrom;
+    return this.#core.serving && this.#serveFrom !== null && this.#applied.index >= this.#serveFrom;
   }
 
   /** Called each time this node starts serving as master. */
@@ -191,27 +217,37 @@ export class ReplicatedLog implements WriteLog {
     return done;
   }
 
-  propose(command: Command): Promise<LogEntry> {
-    const r = this.#core.propose(command);
-    if ('notMaster' in r) {
-      return Promise.reject(new AppError('NO_MASTER', 'this node is not the master; retry shortly'));
+  /**
+   * Appends on a serving master only: a master that has not applied its view change yet must not
+   * decide anything (its decisions would not see what earlier masters committed).
+   */
+  propose(command: C): Proposal {
+    if (!this.serving) {
+      throw new AppError('NO_MASTER', 'this node is not the serving master; retry shortly');
     }
+    const r = this.#core.propose(command);
+    if ('notMaster' in r) throw new AppError('NO_MASTER', 'this node is not the master; retry shortly');
     this.#schedule();
-    return new Promise((resolve, reject) => {
+    const done = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(r.index);
-        reject(new AppError('NO_MASTER', 'the write was not committed in time (failover?); retry shortly'));
-      }, this.#o.proposeTimeoutMs ?? 5000);
-      this.#pending.set(r.index, { epoch: r.epoch, lamport: r.lamport, command, resolve, reject, timer });
+        reject(
+          new AppError('NO_MASTER', 'the write was not committed in time (failover?); retry shortly', {
+            indefinite: true,
+          }),
+        );
+      }, this.#o.proposeTimeoutMs ?? PROPOSE_TIMEOUT_MS);
+      this.#pending.set(r.index, { epoch: r.epoch, lamport: r.lamport, resolve, reject, timer });
     });
+    return { index: r.index, epoch: r.epoch, lamport: r.lamport, done };
   }
 
   waitApplied(index: number, timeoutMs: number): Promise<boolean> {
-    return this.machine.waitApplied(index, timeoutMs);
+    return this.#applied.wait(index, timeoutMs);
   }
 
-  onApplied(listener: (entries: LogEntry[]) => void): () => void {
-    return this.machine.onApplied(listener);
+  onApplied(listener: (entries: readonly LogEntry<C>[]) => void): () => void {
+    return this.#applied.onApplied(listener);
   }
 
   async close(): Promise<void> {
@@ -280,7 +316,7 @@ export class ReplicatedLog implements WriteLog {
       for (const e of rd.events) this.#onEvent(e);
       if (rd.persist.truncateFrom !== undefined) {
         for (const [index, p] of this.#pending) {
-          if (index >= rd.persist.truncateFrom) this.#settle(index, p, null);
+          if (index >= rd.persist.truncateFrom) this.#settle(index, p, false);
         }
       }
       this.#core.advance(rd);
@@ -291,7 +327,7 @@ export class ReplicatedLog implements WriteLog {
     }
   }
 
-  async #persist(rd: Ready<Command>): Promise<void> {
+  async #persist(rd: Ready<C>): Promise<void> {
     const hard = rd.persist.hardState;
     const logChanged = rd.persist.truncateFrom !== undefined || rd.persist.append.length > 0;
     // Only the epoch and the promise must be durable before the messages go out. The commit index
@@ -304,6 +340,7 @@ export class ReplicatedLog implements WriteLog {
         hard.promisedTo !== this.#saved.promisedTo);
     if (!logChanged && !voteChanged) return;
     const h = hard ?? { ...this.#saved, commitIndex: this.#core.commitIndex, lamport: this.clock.time };
+    const started = performance.now();
     await this.#retrying('persisting the replicated log', () =>
       inTransaction(this.pool, async (tx) => {
         await writeClusterLog(tx, rd.persist);
@@ -317,26 +354,46 @@ export class ReplicatedLog implements WriteLog {
       }),
     );
     if (hard) this.#saved = { epoch: h.epoch, promisedEpoch: h.promisedEpoch, promisedTo: h.promisedTo };
-    if (rd.persist.append.length > 0) this.#o.onBatch?.(rd.persist.append.length);
+    if (rd.persist.append.length > 0) {
+      this.#o.onBatch?.(rd.persist.append.length, (performance.now() - started) / 1000);
+    }
   }
 
-  /** Applies committed entries in order, many per transaction, then acknowledges their proposers. */
+  /**
+   * Applies committed entries in order, many per transaction, then acknowledges their proposers.
+   * The state machine decides a batch's effects once (in memory); a failed transaction is retried
+   * with the same effects until the database takes them.
+   */
   async #applyLoop(): Promise<void> {
     while (this.#toApply.length > 0 && !this.#closed) {
-      const batch = this.#toApply.splice(0, 256);
-      const commands = batch.map(toLogEntry).filter((e): e is LogEntry => e !== null);
+      const batch = this.#toApply.splice(0, MAX_BATCH_ENTRIES);
+      const commands = batch.map(toLogEntry).filter((e): e is LogEntry<C> => e !== null);
       const through = batch.at(-1)!.index;
-      await this.#retrying('applying committed entries', () =>
-        inTransaction(this.pool, (tx) => this.machine.applyIn(tx, commands, through)),
+      const prepared = this.applier.prepare(commands, through);
+      await this.#retrying(
+        'applying committed entries',
+        () =>
+          inTransaction(this.pool, async (tx) => {
+            await prepared.write(tx);
+            await setMeta(tx, { applied_index: through });
+          }),
+        (error, attempt) => {
+          this.#applyError = error instanceof Error ? error : new Error(String(error));
+          this.#o.onApplyFailure?.(error, attempt);
+        },
       );
       if (this.#closed) return;
-      this.machine.applied(commands, through);
+      this.#applyError = null;
+      this.#applied.advance(through, prepared.applied);
       for (const e of batch) {
         const p = this.#pending.get(e.index);
-        if (p) this.#settle(e.index, p, e.epoch === p.epoch && e.lamport === p.lamport ? e : null);
+        if (p) this.#settle(e.index, p, e.epoch === p.epoch && e.lamport === p.lamport);
       }
       const serving = this.serving;
-      if (serving && !this.#wasServing) for (const l of this.#servingListeners) l();
+      if (serving && !this.#wasServing) {
+        this.#servingTerm++;
+        for (const l of this.#servingListeners) l();
+      }
       this.#wasServing = serving;
     }
   }
@@ -345,23 +402,28 @@ export class ReplicatedLog implements WriteLog {
    * A Ready cannot be taken back, and nothing of it may be sent before it is durable: retry until
    * the database answers. Meanwhile the node is silent, which its peers treat as a failure.
    */
-  async #retrying(what: string, work: () => Promise<void>): Promise<void> {
+  async #retrying(
+    what: string,
+    work: () => Promise<void>,
+    onFailure?: (error: unknown, attempt: number) => void,
+  ): Promise<void> {
     for (let attempt = 0; !this.#closed; attempt++) {
       try {
         await work();
         return;
       } catch (error) {
         this.#o.logger.error({ err: error, attempt }, `${what} failed; retrying`);
-        await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+        onFailure?.(error, attempt);
+        await new Promise((r) => setTimeout(r, Math.min(RETRY_BACKOFF_MAX_MS, 50 * 2 ** attempt)));
       }
     }
   }
 
   /** Acknowledges a proposal if its own entry committed, or fails it if another took its place. */
-  #settle(index: number, p: Pending, committed: Entry<Command> | null): void {
+  #settle(index: number, p: Pending, ours: boolean): void {
     this.#pending.delete(index);
     clearTimeout(p.timer);
-    if (committed) p.resolve({ index, epoch: p.epoch, lamport: p.lamport, command: p.command });
+    if (ours) p.resolve();
     else p.reject(new AppError('NO_MASTER', 'the write was lost in a failover; retry shortly'));
   }
 

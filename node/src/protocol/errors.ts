@@ -17,6 +17,8 @@ export const errorReasons = {
   RATE_LIMITED: 1029,
   UNAUTHORIZED: 1030,
   INVALID_TICKET: 1040,
+  /** The idempotency key was first used with other params: the request is refused, nothing is booked. */
+  IDEMPOTENCY_KEY_REUSED: 1041,
 } as const;
 
 export type ErrorReason = keyof typeof errorReasons;

@@ -20,7 +20,7 @@ export const results = {
   'bookings.book': m.Booking,
   'bookings.get': m.Booking,
   'bookings.cancel': m.Booking,
-  'tickets.verify': z.object({ valid: z.literal(true), booking: m.Booking }),
+  'tickets.verify': z.object({ valid: z.literal(true), booking: m.TicketCheck }),
   'cluster.status': m.ClusterStatus,
   'cluster.events': z.array(m.ClusterEvent),
   'rpc.discover': z.record(z.string(), z.unknown()),

@@ -96,6 +96,20 @@ export const Booking = z.object({
 });
 export type Booking = z.infer<typeof Booking>;
 
+/**
+ * What `tickets.verify` tells a door scanner. Never the booking's code (it is enough to cancel the
+ * booking) nor the customer's e-mail: whoever photographs a QR code learns only this.
+ */
+export const TicketCheck = z.object({
+  id: z.string(),
+  showId: z.string(),
+  seatIds: z.array(z.string()),
+  status: BookingStatus,
+  holder: z.string().describe("the customer's name, as printed on the ticket"),
+  createdAt: Iso,
+});
+export type TicketCheck = z.infer<typeof TicketCheck>;
+
 export const Role = z.enum(['master', 'slave', 'candidate']);
 export type Role = z.infer<typeof Role>;
 

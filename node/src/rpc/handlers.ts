@@ -4,9 +4,11 @@
  */
 
 import type { CatalogReads } from '../booking/catalog-reads.js';
+import type { Command } from '../booking/entries.js';
 import type { BookingService } from '../booking/service.js';
 import type { ClusterRole } from '../cluster-role.js';
 import type { EventLog } from '../events.js';
+import { MAX_READ_AHEAD, READ_WAIT_MS } from '../limits.js';
 import type { WriteLog } from '../log/write-log.js';
 import { AppError } from '../protocol/errors.js';
 import type { ValidParamsOf } from '../protocol/methods.js';
@@ -18,22 +20,23 @@ import type { Subscriber, Subscriptions } from './subscriptions.js';
 export interface ConnectionContext extends Subscriber {
   admin: boolean;
   shows: Set<string>;
+  /** A write a slave forwarded to this node: it runs here or fails, it is never forwarded again. */
+  forwarded?: boolean;
 }
 
 export interface HandlerDeps {
   service: BookingService;
   catalog: CatalogReads;
   cluster: ClusterRole;
-  log: WriteLog;
+  log: WriteLog<Command>;
   events: EventLog;
   subscriptions: Subscriptions;
-  adminToken: string;
+  /** Null: no BOOKING_ADMIN_TOKEN was configured, and admin methods are off. */
+  adminToken: string | null;
   version: string;
   importCatalog: (params: ValidParamsOf<'admin.importCatalog'>) => Promise<ImportReport>;
   tokensEqual: (a: string, b: string) => boolean;
 }
-
-const READ_WAIT_MS = 2000;
 
 /** The methods that change state: they run on the master (slaves forward them there). */
 export const WRITE_METHODS = [
@@ -63,7 +66,9 @@ export function registerHandlers(rpc: Dispatcher<ConnectionContext>, d: HandlerD
   /** Read-your-writes on any node: wait until this node has applied what the client saw committed. */
   const caughtUp = async (afterCommitIndex: number | undefined) => {
     if (afterCommitIndex === undefined) return;
-    if (!(await d.log.waitApplied(afterCommitIndex, READ_WAIT_MS))) {
+    // An index far beyond anything this node knows is not worth parking a reader for.
+    const tooFar = afterCommitIndex > Math.max(d.log.commitIndex, d.log.lastIndex) + MAX_READ_AHEAD;
+    if (tooFar || !(await d.log.waitApplied(afterCommitIndex, READ_WAIT_MS))) {
       throw new AppError(
         'NO_MASTER',
         `this node has not applied index ${afterCommitIndex} yet; retry shortly`,
@@ -91,11 +96,15 @@ export function registerHandlers(rpc: Dispatcher<ConnectionContext>, d: HandlerD
     await caughtUp(afterCommitIndex);
     return d.catalog.shows(filter);
   });
-  rpc.method('seats.map', (p) => afterApplied(p.afterCommitIndex, () => d.service.seatMap(p.showId)));
-  rpc.method('seats.hold', (p) => d.cluster.write('seats.hold', p, () => w['seats.hold'](p)));
-  rpc.method('seats.release', (p) => d.cluster.write('seats.release', p, () => w['seats.release'](p)));
+  rpc.method('seats.map', (p) => afterApplied(p.afterCommitIndex, async () => d.service.seatMap(p.showId)));
+  rpc.method('seats.hold', (p, context) =>
+    d.cluster.write('seats.hold', p, () => w['seats.hold'](p), context),
+  );
+  rpc.method('seats.release', (p, context) =>
+    d.cluster.write('seats.release', p, () => w['seats.release'](p), context),
+  );
   rpc.method('seats.subscribe', async (p, context) => {
-    await d.service.seatMap(p.showId); // SHOW_NOT_FOUND for unknown shows
+    d.service.seatMap(p.showId); // SHOW_NOT_FOUND for unknown shows
     if (!context.shows.has(p.showId) && context.shows.size >= 50) {
       throw new AppError('RATE_LIMITED', 'at most 50 subscriptions per connection');
     }
@@ -108,12 +117,16 @@ export function registerHandlers(rpc: Dispatcher<ConnectionContext>, d: HandlerD
     d.subscriptions.remove(p.showId, context);
     return { showId: p.showId, subscribed: false as const };
   });
-  rpc.method('bookings.confirm', (p) =>
-    d.cluster.write('bookings.confirm', p, () => w['bookings.confirm'](p)),
+  rpc.method('bookings.confirm', (p, context) =>
+    d.cluster.write('bookings.confirm', p, () => w['bookings.confirm'](p), context),
   );
-  rpc.method('bookings.book', (p) => d.cluster.write('bookings.book', p, () => w['bookings.book'](p)));
+  rpc.method('bookings.book', (p, context) =>
+    d.cluster.write('bookings.book', p, () => w['bookings.book'](p), context),
+  );
   rpc.method('bookings.get', (p) => afterApplied(p.afterCommitIndex, () => d.service.getBooking(p.code)));
-  rpc.method('bookings.cancel', (p) => d.cluster.write('bookings.cancel', p, () => w['bookings.cancel'](p)));
+  rpc.method('bookings.cancel', (p, context) =>
+    d.cluster.write('bookings.cancel', p, () => w['bookings.cancel'](p), context),
+  );
   rpc.method('tickets.verify', (p) => d.service.verifyTicket(p.token));
   rpc.method('cluster.status', () => d.cluster.status());
   rpc.method('cluster.events', (p) => d.events.since(p.sinceLamport ?? 0));
@@ -122,13 +135,16 @@ export function registerHandlers(rpc: Dispatcher<ConnectionContext>, d: HandlerD
     return openRpc;
   });
   rpc.method('auth.login', (p, context) => {
+    if (d.adminToken === null) {
+      throw new AppError('UNAUTHORIZED', 'admin methods are off on this node (no BOOKING_ADMIN_TOKEN)');
+    }
     if (!d.tokensEqual(p.token, d.adminToken)) throw new AppError('UNAUTHORIZED', 'wrong admin token');
     context.admin = true;
     return { admin: true as const };
   });
   rpc.method('admin.importCatalog', (p, context) => {
     admin(context);
-    return d.cluster.write('admin.importCatalog', p, () => w['admin.importCatalog'](p));
+    return d.cluster.write('admin.importCatalog', p, () => w['admin.importCatalog'](p), context);
   });
   rpc.method('admin.stepDown', async (_p, context) => {
     admin(context);

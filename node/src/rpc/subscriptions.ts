@@ -1,5 +1,5 @@
 /** Who listens to which show's seats; turns applied log entries into `seats.changed` notifications. */
-import { type LogEntry, seatChanges } from '../booking/entries.js';
+import { type BookingEntry, seatChanges } from '../booking/entries.js';
 import type { SeatsChanged } from '../protocol/model.js';
 
 export interface Subscriber {
@@ -29,7 +29,7 @@ export class Subscriptions {
   }
 
   /** One notification per show per applied batch, with each seat's final status in it. */
-  publish(entries: LogEntry[]): void {
+  publish(entries: readonly BookingEntry[]): void {
     if (this.#byShow.size === 0) return;
     const perShow = new Map<
       string,

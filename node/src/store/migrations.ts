@@ -66,7 +66,25 @@ export const migrations: { id: number; name: string; sql: string[] }[] = [
        )`,
     ],
   },
+  {
+    id: 2,
+    name: 'request digests of idempotency keys; rejected entries',
+    sql: [
+      // The digest of the request an idempotency key was first used with: a reuse with other
+      // params is refused (IDEMPOTENCY_KEY_REUSED) instead of handing out that booking.
+      'ALTER TABLE bookings ADD COLUMN request_hash CHAR(32) NULL',
+      // Apply is total: an entry that conflicts with the state at its index is rejected the same
+      // way on every node and recorded here. A row is an invariant violation worth an alarm.
+      `CREATE TABLE rejected_entries (
+         idx BIGINT UNSIGNED PRIMARY KEY, kind VARCHAR(32) NOT NULL, reason VARCHAR(64) NOT NULL,
+         detail VARCHAR(255) NOT NULL
+       )`,
+    ],
+  },
 ];
+
+/** Errors of a DDL step that already ran (a migration interrupted half-way and run again). */
+const ALREADY_DONE = new Set(['ER_TABLE_EXISTS_ERROR', 'ER_DUP_FIELDNAME', 'ER_DUP_KEYNAME']);
 
 export async function migrate(pool: Pool): Promise<number[]> {
   await pool.query(
@@ -83,7 +101,7 @@ export async function migrate(pool: Pool): Promise<number[]> {
       try {
         await pool.query(statement);
       } catch (error) {
-        if ((error as { code?: string }).code !== 'ER_TABLE_EXISTS_ERROR') throw error;
+        if (!ALREADY_DONE.has((error as { code?: string }).code ?? '')) throw error;
       }
     }
     await pool.query('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)', [

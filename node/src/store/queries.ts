@@ -3,7 +3,6 @@
  * `Db` is a pool or a connection inside a transaction.
  */
 import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
-import type { Command, LogEntry, NewBooking } from '../booking/entries.js';
 import type { CatalogScreen, CatalogSnapshot } from '../catalog/model.js';
 import type { ClusterEvent, Movie, Show, Theater } from '../protocol/model.js';
 
@@ -38,12 +37,25 @@ export async function setMeta(db: Db, values: Record<string, string | number>): 
 
 // ---------- log ----------
 
-export async function appendLog(db: Db, entries: LogEntry[]): Promise<void> {
+/** A log entry as stored: the payload is the state machine's business, kept here as JSON. */
+export interface StoredCommand<C = unknown> {
+  index: number;
+  epoch: number;
+  lamport: number;
+  command: C;
+}
+
+const kindOf = (payload: unknown): string => {
+  const kind = (payload as { kind?: unknown } | null)?.kind;
+  return typeof kind === 'string' ? kind.slice(0, 32) : 'command';
+};
+
+export async function appendLog(db: Db, entries: readonly StoredCommand[]): Promise<void> {
   if (entries.length === 0) return;
   await exec(
     db,
     `INSERT INTO log_entries (idx, epoch, lamport, kind, payload) VALUES ${entries.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
-    entries.flatMap((e) => [e.index, e.epoch, e.lamport, e.command.kind, JSON.stringify(e.command)]),
+    entries.flatMap((e) => [e.index, e.epoch, e.lamport, kindOf(e.command), JSON.stringify(e.command)]),
   );
 }
 
@@ -51,11 +63,11 @@ export async function truncateLogFrom(db: Db, index: number): Promise<void> {
   await exec(db, 'DELETE FROM log_entries WHERE idx >= ?', [index]);
 }
 
-export async function readLog(
+export async function readLog<C = unknown>(
   db: Db,
   fromIndex: number,
   toIndex = Number.MAX_SAFE_INTEGER,
-): Promise<LogEntry[]> {
+): Promise<StoredCommand<C>[]> {
   const list = await rows<{ idx: number; epoch: number; lamport: number; payload: string }>(
     db,
     'SELECT idx, epoch, lamport, payload FROM log_entries WHERE idx >= ? AND idx <= ? ORDER BY idx',
@@ -65,7 +77,7 @@ export async function readLog(
     index: Number(r.idx),
     epoch: Number(r.epoch),
     lamport: Number(r.lamport),
-    command: JSON.parse(r.payload) as Command,
+    command: JSON.parse(r.payload) as C,
   }));
 }
 
@@ -82,11 +94,11 @@ export async function lastLogEntry(
 // ---------- cluster log and hard state ----------
 
 /** A stored entry of the replicated log: a command, or a view-change barrier (no payload). */
-export type StoredEntry =
-  | { index: number; epoch: number; lamport: number; kind: 'command'; payload: Command }
+export type StoredEntry<C = unknown> =
+  | { index: number; epoch: number; lamport: number; kind: 'command'; payload: C }
   | { index: number; epoch: number; lamport: number; kind: 'barrier' };
 
-export async function readClusterLog(db: Db, fromIndex = 1): Promise<StoredEntry[]> {
+export async function readClusterLog<C = unknown>(db: Db, fromIndex = 1): Promise<StoredEntry<C>[]> {
   const list = await rows<{ idx: number; epoch: number; lamport: number; kind: string; payload: string }>(
     db,
     'SELECT idx, epoch, lamport, kind, payload FROM log_entries WHERE idx >= ? ORDER BY idx',
@@ -96,7 +108,7 @@ export async function readClusterLog(db: Db, fromIndex = 1): Promise<StoredEntry
     const head = { index: Number(r.idx), epoch: Number(r.epoch), lamport: Number(r.lamport) };
     return r.kind === 'barrier'
       ? { ...head, kind: 'barrier' as const }
-      : { ...head, kind: 'command' as const, payload: JSON.parse(r.payload) as Command };
+      : { ...head, kind: 'command' as const, payload: JSON.parse(r.payload) as C };
   });
 }
 
@@ -114,7 +126,7 @@ export async function writeClusterLog(
       e.index,
       e.epoch,
       e.lamport,
-      e.kind === 'barrier' ? 'barrier' : e.payload.kind,
+      e.kind === 'barrier' ? 'barrier' : kindOf(e.payload),
       e.kind === 'barrier' ? 'null' : JSON.stringify(e.payload),
     ]),
   );
@@ -393,7 +405,17 @@ export async function nextHoldExpiry(db: Db): Promise<number | null> {
 
 // ---------- bookings ----------
 
-export interface BookingRow extends NewBooking {
+export interface BookingRow {
+  id: string;
+  code: string;
+  showId: string;
+  seatIds: string[];
+  customer: { name: string; email: string };
+  totalCents: number;
+  currency: string;
+  createdAt: string;
+  idempotencyKey: string | null;
+  token: string;
   status: 'confirmed' | 'cancelled';
   lamport: number;
   epoch: number;
@@ -454,139 +476,122 @@ export async function allBookings(db: Db, afterId = '', limit = 1000): Promise<B
   ).map(toBooking);
 }
 
-// ---------- applying log entries ----------
+// ---------- the applied state, for the in-memory state machine ----------
 
-/** Applies one entry's effect. Must be deterministic: every node runs it on the same entries. */
-export async function applyCommand(
-  db: Db,
-  entry: LogEntry,
-  localDate: (iso: string) => string,
-): Promise<void> {
-  const c = entry.command;
-  switch (c.kind) {
-    case 'catalog.import':
-      await upsertCatalog(db, c.snapshot, localDate);
-      return;
-    case 'hold.set': {
-      await exec(db, 'DELETE FROM seat_claims WHERE hold_id = ?', [c.holdId]);
-      await exec(
-        db,
-        `INSERT INTO seat_claims (show_id, seat_id, hold_id) VALUES ${c.seatIds.map(() => '(?, ?, ?)').join(', ')}`,
-        c.seatIds.flatMap((s) => [c.showId, s, c.holdId]),
-      );
-      await exec(
-        db,
-        `INSERT INTO holds (id, show_id, seat_ids, expires_at_ms, state, commit_index) VALUES (?, ?, ?, ?, 'active', ?)
-         ON DUPLICATE KEY UPDATE seat_ids = VALUES(seat_ids), expires_at_ms = VALUES(expires_at_ms),
-           state = 'active', commit_index = VALUES(commit_index)`,
-        [c.holdId, c.showId, JSON.stringify(c.seatIds), c.expiresAtMs, entry.index],
-      );
-      return;
-    }
-    case 'hold.release':
-      await exec(db, 'DELETE FROM seat_claims WHERE hold_id = ?', [c.holdId]);
-      await exec(
-        db,
-        `UPDATE holds SET state = 'released', commit_index = ? WHERE id = ? AND state = 'active'`,
-        [entry.index, c.holdId],
-      );
-      return;
-    case 'hold.expire': {
-      const ids = c.holds.map((h) => h.holdId);
-      if (ids.length === 0) return;
-      const marks = ids.map(() => '?').join(', ');
-      await exec(db, `DELETE FROM seat_claims WHERE hold_id IN (${marks})`, ids);
-      await exec(
-        db,
-        `UPDATE holds SET state = 'expired', commit_index = ? WHERE state = 'active' AND id IN (${marks})`,
-        [entry.index, ...ids],
-      );
-      return;
-    }
-    case 'booking.create':
-      await applyBookingCreates(db, [entry as BookingCreateEntry]);
-      return;
-    case 'booking.cancel':
-      await exec(db, 'DELETE FROM seat_claims WHERE booking_id = ?', [c.bookingId]);
-      await exec(db, `UPDATE bookings SET status = 'cancelled' WHERE id = ?`, [c.bookingId]);
-      return;
-  }
+/** Everything the booking state machine keeps in memory, read at start (nothing else writes then). */
+export interface StateRows {
+  appliedIndex: number;
+  shows: {
+    id: string;
+    screenId: string;
+    startsAtMs: number;
+    layout: string[];
+    prices: { standard: number; premium?: number };
+    currency: string;
+  }[];
+  claims: { showId: string; seatId: string; holdId: string | null; bookingId: string | null }[];
+  holds: {
+    id: string;
+    showId: string;
+    seatIds: string[];
+    expiresAtMs: number;
+    state: HoldRow['state'];
+    index: number;
+  }[];
+  bookings: {
+    id: string;
+    showId: string;
+    seatIds: string[];
+    status: BookingRow['status'];
+    holdId: string | null;
+    key: string | null;
+    requestHash: string | null;
+    index: number;
+  }[];
 }
 
-type BookingCreateEntry = LogEntry & { command: Extract<LogEntry['command'], { kind: 'booking.create' }> };
-
-const isBookingCreate = (entry: LogEntry): entry is BookingCreateEntry =>
-  entry.command.kind === 'booking.create';
-
-/**
- * Applies entries in order. Consecutive bookings, the bulk of a busy log, are applied together:
- * a few multi-row statements per run instead of two or four round trips per booking. The result
- * is the same as one by one, because the master decided them in sequence against one state, so
- * no booking of a run needs a seat another frees or takes in the same run.
- */
-export async function applyCommands(
-  db: Db,
-  entries: LogEntry[],
-  localDate: (iso: string) => string,
-): Promise<void> {
-  for (let i = 0; i < entries.length; ) {
-    let j = i;
-    while (j < entries.length && isBookingCreate(entries[j]!)) j++;
-    if (j > i) {
-      await applyBookingCreates(db, entries.slice(i, j) as BookingCreateEntry[]);
-      i = j;
-    } else {
-      await applyCommand(db, entries[i]!, localDate);
-      i++;
-    }
-  }
+export async function readStateRows(db: Db): Promise<StateRows> {
+  const meta = await getMeta(db);
+  const shows = await rows<{
+    id: string;
+    screen_id: string;
+    starts_at_ms: number;
+    layout: string;
+    price_standard: number;
+    price_premium: number | null;
+    currency: string;
+  }>(
+    db,
+    `SELECT s.id, s.screen_id, s.starts_at_ms, sc.layout, s.price_standard, s.price_premium, s.currency
+       FROM shows s JOIN screens sc ON sc.id = s.screen_id`,
+  );
+  const claims = await rows<StateRows['claims'][number]>(
+    db,
+    'SELECT show_id AS showId, seat_id AS seatId, hold_id AS holdId, booking_id AS bookingId FROM seat_claims',
+  );
+  const holds = await rows<RawHold>(db, 'SELECT * FROM holds');
+  const bookings = await rows<{
+    id: string;
+    show_id: string;
+    seat_ids: string;
+    status: BookingRow['status'];
+    hold_id: string | null;
+    idempotency_key: string | null;
+    request_hash: string | null;
+    commit_index: number;
+  }>(
+    db,
+    'SELECT id, show_id, seat_ids, status, hold_id, idempotency_key, request_hash, commit_index FROM bookings',
+  );
+  return {
+    appliedIndex: Number(meta.get('applied_index') ?? 0),
+    shows: shows.map((r) => {
+      const standard = Number(r.price_standard);
+      return {
+        id: r.id,
+        screenId: r.screen_id,
+        startsAtMs: Number(r.starts_at_ms),
+        layout: JSON.parse(r.layout) as string[],
+        prices: r.price_premium === null ? { standard } : { standard, premium: Number(r.price_premium) },
+        currency: r.currency,
+      };
+    }),
+    claims,
+    holds: holds.map((r) => {
+      const h = toHold(r);
+      return {
+        id: h.id,
+        showId: h.showId,
+        seatIds: h.seatIds,
+        expiresAtMs: h.expiresAtMs,
+        state: h.state,
+        index: h.commitIndex,
+      };
+    }),
+    bookings: bookings.map((r) => ({
+      id: r.id,
+      showId: r.show_id,
+      seatIds: JSON.parse(r.seat_ids) as string[],
+      status: r.status,
+      holdId: r.hold_id,
+      key: r.idempotency_key,
+      requestHash: r.request_hash,
+      index: Number(r.commit_index),
+    })),
+  };
 }
 
-async function applyBookingCreates(db: Db, entries: BookingCreateEntry[]): Promise<void> {
-  const fromHolds = entries.filter((e) => e.command.holdId !== null);
-  if (fromHolds.length > 0) {
-    const ids = fromHolds.map((e) => e.command.holdId!);
-    const marks = ids.map(() => '?').join(', ');
-    await exec(db, `DELETE FROM seat_claims WHERE hold_id IN (${marks})`, ids);
-    await exec(
-      db,
-      `UPDATE holds SET state = 'confirmed',
-         commit_index = CASE id ${fromHolds.map(() => 'WHEN ? THEN ?').join(' ')} END
-       WHERE id IN (${marks})`,
-      [...fromHolds.flatMap((e) => [e.command.holdId, e.index]), ...ids],
-    );
-  }
-  const claims = entries.flatMap((e) =>
-    e.command.booking.seatIds.map((seat) => [e.command.booking.showId, seat, e.command.booking.id]),
-  );
-  await exec(
+/** Entries the state machine rejected (invariant violations), newest first. */
+export async function rejectedEntries(
+  db: Db,
+  limit = 100,
+): Promise<{ index: number; kind: string; reason: string; detail: string }[]> {
+  const list = await rows<{ idx: number; kind: string; reason: string; detail: string }>(
     db,
-    `INSERT INTO seat_claims (show_id, seat_id, booking_id) VALUES ${claims.map(() => '(?, ?, ?)').join(', ')}`,
-    claims.flat(),
+    'SELECT idx, kind, reason, detail FROM rejected_entries ORDER BY idx DESC LIMIT ?',
+    [limit],
   );
-  await exec(
-    db,
-    `INSERT INTO bookings (id, code, show_id, seat_ids, customer_name, customer_email, total_cents, currency,
-       status, created_at, lamport, epoch, commit_index, idempotency_key, hold_id, token)
-     VALUES ${entries.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, 'confirmed', ?, ?, ?, ?, ?, ?, ?)").join(', ')}`,
-    entries.flatMap(({ command: { booking: b, holdId }, lamport, epoch, index }) => [
-      b.id,
-      b.code,
-      b.showId,
-      JSON.stringify(b.seatIds),
-      b.customer.name,
-      b.customer.email,
-      b.totalCents,
-      b.currency,
-      b.createdAt,
-      lamport,
-      epoch,
-      index,
-      b.idempotencyKey,
-      holdId,
-      b.token,
-    ]),
-  );
+  return list.map((r) => ({ index: Number(r.idx), kind: r.kind, reason: r.reason, detail: r.detail }));
 }
 
 // ---------- events ----------

@@ -1,0 +1,49 @@
+/**
+ * The booking state machine as the write log drives it: each committed batch is applied to the
+ * in-memory machine (deciding every entry's outcome, the same on every node) and written to the
+ * database as its net effects in the log's transaction.
+ */
+import { REMEMBERED_REJECTIONS } from '../limits.js';
+import type { Applier, PreparedBatch } from '../log/write-log.js';
+import { writeEffects } from '../store/effects.js';
+import type { BookingEntry, Command } from './entries.js';
+import type { BookingMachine, Outcome } from './machine.js';
+
+export interface RejectedEntry {
+  entry: BookingEntry;
+  outcome: Extract<Outcome, { ok: false }>;
+}
+
+export class BookingApplier implements Applier<Command> {
+  /** Recent rejections by index, so a proposer still waiting learns its entry did not take effect. */
+  readonly #rejections = new Map<number, RejectedEntry>();
+
+  constructor(
+    readonly machine: BookingMachine,
+    private readonly onRejected: (rejected: RejectedEntry) => void = () => {},
+  ) {}
+
+  prepare(entries: readonly BookingEntry[], throughIndex: number): PreparedBatch<Command> {
+    const { effects, outcomes } = this.machine.applyBatch(entries, throughIndex);
+    const applied: BookingEntry[] = [];
+    entries.forEach((entry, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) {
+        applied.push(entry);
+        return;
+      }
+      const rejected = { entry, outcome };
+      this.#rejections.set(entry.index, rejected);
+      if (this.#rejections.size > REMEMBERED_REJECTIONS) {
+        this.#rejections.delete(this.#rejections.keys().next().value!);
+      }
+      this.onRejected(rejected);
+    });
+    return { write: (tx) => writeEffects(tx, effects), applied };
+  }
+
+  /** Why the entry at `index` was rejected, if it was (recently). */
+  rejection(index: number): RejectedEntry | undefined {
+    return this.#rejections.get(index);
+  }
+}
