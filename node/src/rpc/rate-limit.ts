@@ -1,4 +1,7 @@
-/** A token bucket per connection: a burst is fine, a flood is answered with RATE_LIMITED. */
+/**
+ * A token bucket per connection: a burst is fine, a flood is answered with RATE_LIMITED. One token
+ * is one call (a batch of n costs n), so batching cannot multiply what a client may ask for.
+ */
 export class TokenBucket {
   #tokens: number;
   #last: number;
