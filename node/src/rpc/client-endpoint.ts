@@ -161,6 +161,14 @@ export function createClientEndpoint(options: ClientEndpointOptions): WebSocketS
       // The close frame waits behind the unread bytes; the buffers go now.
       setTimeout(() => ws.terminate(), 250).unref();
     };
+    /**
+     * Frames wait here while the connection is stopped: ws hands over every frame of a chunk it
+     * has read at once, so pausing the socket alone would still let one chunk's worth of calls
+     * (and their replies) through in a single turn.
+     */
+    const backlog: { data: Buffer; isBinary: boolean }[] = [];
+    let backlogBytes = 0;
+    let pumping = false;
     /** Reads the socket only while replies drain and the calls in flight are few. */
     const flow = () => {
       if (closing || ws.readyState !== ws.OPEN) return;
@@ -172,6 +180,20 @@ export function createClientEndpoint(options: ClientEndpointOptions): WebSocketS
       if (stop && !paused) ws.pause();
       else if (!stop && paused) ws.resume();
       paused = stop;
+      if (!stop) pump();
+    };
+    const pump = () => {
+      if (pumping) return;
+      pumping = true;
+      try {
+        while (!closing && !paused && backlog.length > 0) {
+          const next = backlog.shift()!;
+          backlogBytes -= next.data.length;
+          handle(next.data, next.isBinary);
+        }
+      } finally {
+        pumping = false;
+      }
     };
     const send = (text: string) => {
       if (closing || ws.readyState !== ws.OPEN) return;
@@ -204,8 +226,7 @@ export function createClientEndpoint(options: ClientEndpointOptions): WebSocketS
       },
     };
 
-    ws.on('message', (data, isBinary) => {
-      if (closing) return;
+    const handle = (data: Buffer, isBinary: boolean) => {
       if (isBinary) {
         send(JSON.stringify(errorResponse(null, -32700, 'Parse error: binary frames are not JSON-RPC text')));
         return;
@@ -216,7 +237,6 @@ export function createClientEndpoint(options: ClientEndpointOptions): WebSocketS
       const reply = options.dispatcher.handleText(data.toString('utf8'), context, gate);
       const calls = admittedInFrame;
       inflight += calls;
-      flow();
       reply
         .then(
           (text) => text !== null && send(text),
@@ -226,6 +246,18 @@ export function createClientEndpoint(options: ClientEndpointOptions): WebSocketS
           inflight -= calls;
           flow();
         });
+      flow();
+    };
+    ws.on('message', (data, isBinary) => {
+      if (closing) return;
+      const bytes = data as Buffer;
+      backlog.push({ data: bytes, isBinary });
+      backlogBytes += bytes.length;
+      // What a paused socket still hands over is about one read; more means it ignores the pause.
+      if (backlogBytes > limits.RPC_PAUSE_BUFFERED_BYTES + limits.RPC_MAX_FRAME_BYTES) {
+        return dropSlowReader('sends without reading its replies');
+      }
+      flow();
     });
     ws.on('pong', () => {
       alive = true;
