@@ -56,6 +56,8 @@ test.serial('start: one node behind nginx, --json is the status object', async (
   t.is(view.nodes.length, 1);
   t.deepEqual(Object.keys(view.nodes[0]!).sort(), [
     'alive',
+    'appliedIndex',
+    'applyError',
     'commitIndex',
     'id',
     'lamport',
@@ -78,7 +80,7 @@ test.serial('status: human table and JSON', async (t) => {
   const human = await cli('cluster', 'status');
   t.is(human.code, 0, human.stderr);
   t.regex(human.stdout, new RegExp(`Cluster ${name} \\(local\\) · http://localhost:${port} · master n1`));
-  t.regex(human.stdout, /NODE\s+ROLE\s+ALIVE\s+COMMIT\s+LAMPORT\s+RPC\nn1\s+master\s+yes/);
+  t.regex(human.stdout, /NODE\s+ROLE\s+ALIVE\s+COMMIT\s+APPLIED\s+LAMPORT\s+RPC\nn1\s+master\s+yes/);
   const r = await cli('cluster', 'status', '--json');
   t.like(json<StatusView>(r), { masterId: 1 });
 });
@@ -178,7 +180,7 @@ test.serial('kill and revive the only node', async (t) => {
   t.is(await processState(before.nodes[0]!.pid, nodeBin), 'stopped');
   const down = json<StatusView>(await cli('cluster', 'status', '--json'));
   t.like(down, { masterId: null });
-  t.like(down.nodes[0], { role: 'down', alive: false, commitIndex: null });
+  t.like(down.nodes[0], { role: 'down', alive: false, commitIndex: null, appliedIndex: null });
   const again = await cli('cluster', 'kill', '--node', '1');
   t.is(again.code, 4);
   t.regex(again.stderr, /node 1 is already down/);

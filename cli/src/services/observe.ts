@@ -34,6 +34,10 @@ export interface StatusView {
     alive: boolean;
     rpcUrl: string;
     commitIndex: number | null;
+    /** What the node has applied of it; behind for long means apply is stuck (see applyError). */
+    appliedIndex: number | null;
+    /** Set while the node cannot write applied entries (its database). */
+    applyError: string | null;
     lamport: number | null;
   }[];
 }
@@ -125,6 +129,8 @@ export function toStatusView(state: ClusterState, observations: readonly NodeObs
       alive: o.process === 'running' && o.status !== null,
       rpcUrl: o.rpcUrl,
       commitIndex: o.status?.commitIndex ?? null,
+      appliedIndex: o.status?.appliedIndex ?? null,
+      applyError: o.status?.applyError ?? null,
       lamport: o.status?.lamport ?? null,
     })),
   };

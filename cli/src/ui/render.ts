@@ -20,8 +20,17 @@ export function renderStatus(view: StatusView): string {
     n.role,
     n.alive ? 'yes' : 'no',
     n.commitIndex === null ? '-' : String(n.commitIndex),
+    n.appliedIndex === null
+      ? '-'
+      : n.commitIndex !== null && n.appliedIndex < n.commitIndex
+        ? ux.colorize('yellow', `${n.appliedIndex} (${n.commitIndex - n.appliedIndex} behind)`)
+        : String(n.appliedIndex),
     n.lamport === null ? '-' : String(n.lamport),
     n.rpcUrl,
   ]);
-  return `${head}\n${table(['NODE', 'ROLE', 'ALIVE', 'COMMIT', 'LAMPORT', 'RPC'], rows)}`;
+  const stuck = view.nodes
+    .filter((n) => n.applyError)
+    .map((n) => `\n${ux.colorize('red', `n${n.id} cannot apply: ${n.applyError}`)}`)
+    .join('');
+  return `${head}\n${table(['NODE', 'ROLE', 'ALIVE', 'COMMIT', 'APPLIED', 'LAMPORT', 'RPC'], rows)}${stuck}`;
 }

@@ -72,7 +72,8 @@ test.serial(
     );
     t.is(r.code, 0, 'exit code 0 for valid');
     t.true(result.converged);
-    t.is(result.finalRead, 'rpc');
+    t.is(result.finalRead, 'admin');
+    t.is(result.rejectedEntries, 0, 'no committed entry was rejected when applied');
     t.deepEqual(result.stats.nodesRead, [1, 2, 3], 'the final state came from every node');
     t.true(result.stats.acknowledgedBookings > 0);
     t.true(result.faults.injected >= 5, `${result.faults.injected} faults`);

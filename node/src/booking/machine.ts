@@ -484,7 +484,7 @@ export class BookingMachine {
     let hold: HoldState | undefined;
     if (holdId !== null) {
       hold = this.#holds.get(holdId);
-      if (!hold || hold.state !== 'active' || hold.showId !== b.showId) {
+      if (hold?.state !== 'active' || hold.showId !== b.showId) {
         return reject('HOLD_NOT_FOUND', `hold ${holdId} is ${hold?.state ?? 'unknown'}`);
       }
     }

@@ -192,7 +192,7 @@ export class BookingService {
     if (!this.log.serving) return 0;
     const tail = this.#tailNow();
     const command = tail.dueExpiries(this.#now(), MAX_EXPIRIES_PER_ENTRY);
-    if (!command || command.kind !== 'hold.expire') return 0;
+    if (command?.kind !== 'hold.expire') return 0;
     await this.#settled(this.#propose(tail, command));
     return command.holds.length;
   }

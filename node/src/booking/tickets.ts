@@ -7,14 +7,7 @@
  *   header  {"alg":"EdDSA","typ":"JWT","kid":<RFC 7638 thumbprint>}
  *   claims  {"iss":"booking","sub":<booking id>,"show":<show id>,"seats":[...],"iat":<seconds>}
  */
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  type KeyObject,
-  sign,
-  verify,
-} from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
 import { deriveKey, KEY_LABELS } from '../config.js';
 
 export interface TicketPayload {
@@ -99,7 +92,8 @@ export function signTicket(secret: string, payload: TicketPayload): string {
   return `${input}.${sign(null, Buffer.from(input), keys.privateKey).toString('base64url')}`;
 }
 
-const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+const isStringArray = (v: unknown): v is string[] =>
+  Array.isArray(v) && v.every((x) => typeof x === 'string');
 
 /** The payload if the token is a ticket signed with this cluster's key, else null. Never throws. */
 export function verifyTicket(secret: string, token: string): TicketPayload | null {
@@ -111,7 +105,9 @@ export function verifyTicket(secret: string, token: string): TicketPayload | nul
   // Only the exact header this cluster issues: no `alg` games (none, HS256 with the public key).
   if (header !== keys.header || !/^[\w-]+$/.test(claims) || !/^[\w-]{86}$/.test(signature)) return null;
   try {
-    if (!verify(null, Buffer.from(`${header}.${claims}`), keys.publicKey, Buffer.from(signature, 'base64url'))) {
+    if (
+      !verify(null, Buffer.from(`${header}.${claims}`), keys.publicKey, Buffer.from(signature, 'base64url'))
+    ) {
       return null;
     }
     const c = JSON.parse(Buffer.from(claims, 'base64url').toString('utf8')) as Record<string, unknown>;

@@ -798,12 +798,17 @@ export class ClusterCore<P = unknown> {
     } else if (
       this.#role === 'candidate' &&
       (this.#phase?.kind === 'collecting' || this.#phase?.kind === 'fetching') &&
-      epoch >= this.#phase.epoch
+      epoch > this.#phase.epoch
     ) {
-      // Someone is ahead: stand back; the next attempt will pick an epoch above maxSeenEpoch.
-      this.#phase = null;
-      this.#role = 'slave';
-      this.#heardFromMasterAt = this.#now;
+      // Someone is ahead: wait for it to announce itself; the next attempt picks an epoch above
+      // maxSeenEpoch. A refusal in our own epoch is only a collision: the refuser promised the
+      // other candidate, and we may still gather a majority (standing back then let two colliding
+      // candidates both give up and collide again, in step).
+      this.#phase = {
+        kind: 'awaiting',
+        reason: 'candidate-ahead',
+        deadline: deadline(this.#now, this.#cfg.failureTimeoutTicks, this.#cfg.random),
+      };
     }
   }
 
@@ -976,8 +981,13 @@ export class ClusterCore<P = unknown> {
     return !check || entries.every((e) => e.kind !== 'command' || check(e.payload));
   }
 
+  /** `body` is always a fresh literal: stamping it in place spares a copy per message. */
   #send(to: number, body: PeerMessageBody<P>): void {
-    this.#outbox.push({ ...body, from: this.id, to, lamport: this.#clock.tick() } as PeerMessage<P>);
+    const m = body as PeerMessage<P>;
+    m.from = this.id;
+    m.to = to;
+    m.lamport = this.#clock.tick();
+    this.#outbox.push(m);
   }
 
   #emit(type: ClusterEventType, detail: Record<string, unknown>): void {

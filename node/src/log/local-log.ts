@@ -29,6 +29,7 @@ export class LocalLog<C> implements WriteLog<C> {
   #closed = false;
   readonly #applied: AppliedIndex<C>;
   readonly servingTerm = 1;
+  #applyError: Error | null = null;
 
   constructor(
     private readonly pool: Pool,
@@ -61,6 +62,9 @@ export class LocalLog<C> implements WriteLog<C> {
 
   get serving(): boolean {
     return !this.#closed;
+  }
+  get applyError(): Error | null {
+    return this.#applyError;
   }
   get lastIndex(): number {
     return this.#lastIndex;
@@ -139,9 +143,12 @@ export class LocalLog<C> implements WriteLog<C> {
               await batch.write(tx);
               await setMeta(tx, { applied_index: last, commit_index: last, lamport: this.clock.time });
             });
+            this.#applyError = null;
             break;
           } catch (error) {
+            this.#applyError = error instanceof Error ? error : new Error(String(error));
             this.hooks.onApplyFailure?.(error, attempt);
+            if (this.#closed) return;
             await new Promise((r) => setTimeout(r, Math.min(RETRY_BACKOFF_MAX_MS, 50 * 2 ** attempt)));
           }
         }

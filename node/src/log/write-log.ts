@@ -55,6 +55,8 @@ export interface WriteLog<C> {
   readonly appliedIndex: number;
   readonly commitIndex: number;
   readonly epoch: number;
+  /** Set while writing applied entries keeps failing (the database): the node is not ready then. */
+  readonly applyError: Error | null;
   /**
    * Appends the command to the log now, synchronously, or throws NO_MASTER. Synchronous on
    * purpose: a decision and its proposal happen in one turn of the event loop, so no other

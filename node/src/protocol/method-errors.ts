@@ -43,4 +43,5 @@ export const methodErrors: Record<MethodName, readonly ErrorReason[]> = {
   'auth.login': ['UNAUTHORIZED'],
   'admin.importCatalog': ['UNAUTHORIZED', ...WRITE],
   'admin.stepDown': ['UNAUTHORIZED'],
+  'admin.bookings': ['UNAUTHORIZED'],
 };

@@ -27,6 +27,7 @@ export const results = {
   'auth.login': z.object({ admin: z.literal(true) }),
   'admin.importCatalog': m.ImportReport,
   'admin.stepDown': z.object({ nodeId: z.number().int(), steppedDown: z.boolean() }),
+  'admin.bookings': m.BookingsPage,
 } as const satisfies Record<keyof typeof params, z.ZodType>;
 
 export type MethodName = keyof typeof params;
@@ -58,6 +59,11 @@ export const methodDocs: Record<MethodName, { summary: string; admin?: boolean; 
   'auth.login': { summary: 'Present the admin token; admin methods then work on this socket.' },
   'admin.importCatalog': { summary: 'Import movies, theaters and shows (admin).', admin: true, write: true },
   'admin.stepDown': { summary: 'Ask the master to step down and trigger an election (admin).', admin: true },
+  'admin.bookings': {
+    summary:
+      'Every booking this node stores, a page at a time by id, with its applied and commit index (admin).',
+    admin: true,
+  },
 };
 
 /** Server-to-client notifications. */

@@ -121,6 +121,10 @@ export const ClusterStatus = z.object({
   lamport: z.number().int(),
   commitIndex: z.number().int(),
   appliedIndex: z.number().int(),
+  /** While writing applied entries keeps failing (the database is down): the last error. */
+  applyError: z.string().nullable().optional(),
+  /** Committed entries this node's state machine rejected since it started (never expected). */
+  rejectedEntries: z.number().int().optional(),
   peers: z.array(
     z.object({
       nodeId: z.number().int(),
@@ -148,6 +152,29 @@ export const SeatsChanged = z.object({
   commitIndex: z.number().int(),
 });
 export type SeatsChanged = z.infer<typeof SeatsChanged>;
+
+/** A page of every booking a node stores, for operators and the chaos checker (admin). */
+export const BookingsPage = z.object({
+  nodeId: z.number().int(),
+  appliedIndex: z.number().int(),
+  commitIndex: z.number().int(),
+  rejectedEntries: z.number().int(),
+  bookings: z.array(
+    z.object({
+      id: z.string(),
+      code: z.string(),
+      showId: z.string(),
+      seatIds: z.array(z.string()),
+      customer: Customer,
+      status: BookingStatus,
+      lamport: z.number().int(),
+      createdAt: Iso,
+      idempotencyKey: z.string().nullable(),
+      holdId: z.string().nullable(),
+    }),
+  ),
+});
+export type BookingsPage = z.infer<typeof BookingsPage>;
 
 export const ImportReport = z.object({
   movies: z.number().int(),

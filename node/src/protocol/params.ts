@@ -68,4 +68,8 @@ export const params = {
     days: z.number().int().min(1).max(14).optional(),
   }),
   'admin.stepDown': z.strictObject({}),
+  'admin.bookings': z.strictObject({
+    afterId: z.string().max(64).default(''),
+    limit: z.number().int().min(1).max(1000).default(500),
+  }),
 } as const;

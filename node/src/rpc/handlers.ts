@@ -14,6 +14,7 @@ import { AppError } from '../protocol/errors.js';
 import type { ValidParamsOf } from '../protocol/methods.js';
 import type { ImportReport } from '../protocol/model.js';
 import { buildOpenRpcDocument } from '../protocol/openrpc.js';
+import { allBookings } from '../store/queries.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { Subscriber, Subscriptions } from './subscriptions.js';
 
@@ -128,7 +129,11 @@ export function registerHandlers(rpc: Dispatcher<ConnectionContext>, d: HandlerD
     d.cluster.write('bookings.cancel', p, () => w['bookings.cancel'](p), context),
   );
   rpc.method('tickets.verify', (p) => d.service.verifyTicket(p.token));
-  rpc.method('cluster.status', () => d.cluster.status());
+  rpc.method('cluster.status', () => ({
+    ...d.cluster.status(),
+    applyError: d.log.applyError?.message ?? null,
+    rejectedEntries: d.service.machine.rejectedCount,
+  }));
   rpc.method('cluster.events', (p) => d.events.since(p.sinceLamport ?? 0));
   rpc.method('rpc.discover', () => {
     openRpc ??= buildOpenRpcDocument(d.version);
@@ -145,6 +150,29 @@ export function registerHandlers(rpc: Dispatcher<ConnectionContext>, d: HandlerD
   rpc.method('admin.importCatalog', (p, context) => {
     admin(context);
     return d.cluster.write('admin.importCatalog', p, () => w['admin.importCatalog'](p), context);
+  });
+  rpc.method('admin.bookings', async (p, context) => {
+    admin(context);
+    const status = d.cluster.status();
+    const rows = await d.service.read((db) => allBookings(db, p.afterId, p.limit));
+    return {
+      nodeId: status.nodeId,
+      appliedIndex: status.appliedIndex,
+      commitIndex: status.commitIndex,
+      rejectedEntries: d.service.machine.rejectedCount,
+      bookings: rows.map((b) => ({
+        id: b.id,
+        code: b.code,
+        showId: b.showId,
+        seatIds: b.seatIds,
+        customer: b.customer,
+        status: b.status,
+        lamport: b.lamport,
+        createdAt: b.createdAt,
+        idempotencyKey: b.idempotencyKey,
+        holdId: b.holdId,
+      })),
+    };
   });
   rpc.method('admin.stepDown', async (_p, context) => {
     admin(context);

@@ -13,15 +13,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mulberry32, randomInt } from '@booking/node/cluster/prng';
 import type { Booking, ClusterEvent, ClusterStatus, SeatStatus } from '@booking/node/protocol';
-import { allBookings, seatClaims } from '@booking/node/store/queries';
-import mysql from 'mysql2/promise';
 import { type Anomaly, type CheckStats, checkHistory, type VerdictKind } from '../checker/check.js';
-import {
-  type FinalState,
-  type NodeFinalState,
-  type StoredBooking,
-  storedBooking,
-} from '../checker/final-state.js';
+import { type FinalState, type StoredBooking, storedBooking } from '../checker/final-state.js';
 import {
   classifyError,
   type HistoryRecord,
@@ -77,7 +70,12 @@ export interface ChaosResult {
   stats: CheckStats;
   latencyMs: { p50: number; p99: number; p999: number };
   converged: boolean;
-  finalRead: 'database' | 'rpc';
+  /** How the final state was read: every booking through each node's admin.bookings. */
+  finalRead: 'admin';
+  /** Committed entries the nodes' state machines rejected (an invariant violation: must be 0). */
+  rejectedEntries: number;
+  /** What each node last reported when the run ended (role, epoch, indexes, apply errors). */
+  lastStatus: string[];
   historyFile: string;
   report: string;
 }
@@ -402,12 +400,20 @@ export async function healAll(
   return s;
 }
 
-/** Waits until every node answers, one master, and every node has applied the same commit index. */
-async function converge(state: ClusterState, driver: ClusterDriver, timeoutMs: number): Promise<boolean> {
+/**
+ * Waits until every node answers, one master, and every node has applied the same commit index.
+ * Returns what the nodes said last either way.
+ */
+async function converge(
+  state: ClusterState,
+  driver: ClusterDriver,
+  timeoutMs: number,
+): Promise<{ ok: boolean; views: NodeView[] }> {
   const deadline = Date.now() + timeoutMs;
   let stable = 0;
+  let views: NodeView[] = [];
   while (Date.now() < deadline) {
-    const views = await look(state, driver, 1500);
+    views = await look(state, driver, 1500);
     const st = views.map((v) => v.status);
     const ok =
       st.every((s) => s !== null) &&
@@ -415,10 +421,10 @@ async function converge(state: ClusterState, driver: ClusterDriver, timeoutMs: n
       new Set(st.map((s) => s!.commitIndex)).size === 1 &&
       st.every((s) => s!.appliedIndex === s!.commitIndex);
     stable = ok ? stable + 1 : 0;
-    if (stable >= 3) return true;
+    if (stable >= 3) return { ok: true, views };
     await sleep(200);
   }
-  return false;
+  return { ok: false, views };
 }
 
 function usedSeats(history: HistoryRecord[]): Map<string, Set<string>> {
@@ -434,8 +440,11 @@ function usedSeats(history: HistoryRecord[]): Map<string, Set<string>> {
   return out;
 }
 
-/** Local driver: every booking row of every node's own database. */
-export async function readDatabases(
+/**
+ * Every booking each node stores, read through the node's own wire (admin.bookings, a page at a
+ * time): the CLI never reaches into a node's database, so the docker driver reads the same way.
+ */
+export async function readAllBookings(
   state: ClusterState,
   history: HistoryRecord[],
   keep: (b: StoredBooking) => boolean = () => true,
@@ -443,71 +452,30 @@ export async function readDatabases(
   const used = usedSeats(history);
   const final: FinalState = { nodes: [], unreadable: [] };
   for (const n of state.nodes) {
-    const uri = `${state.spec.mysqlUrl.replace(/\/$/, '')}/booking_${state.name}_n${n.id}`;
-    const pool = mysql.createPool({ uri, connectionLimit: 2, dateStrings: true, supportBigNumbers: true });
     try {
-      const bookings: StoredBooking[] = [];
-      for (let after = ''; ; ) {
-        const page = await allBookings(pool, after, 1000);
-        bookings.push(...page.map(storedBooking).filter(keep));
-        if (page.length < 1000) break;
-        after = page.at(-1)!.id;
-      }
-      const seats: Record<string, Record<string, SeatStatus>> = {};
-      for (const [showId, ids] of used) {
-        const claims = new Map((await seatClaims(pool, showId)).map((c) => [c.seatId, c]));
-        seats[showId] = Object.fromEntries(
-          [...ids].map((s) => {
-            const c = claims.get(s);
-            return [s, c ? (c.bookingId ? 'booked' : 'held') : 'available'] as const;
-          }),
-        );
-      }
-      final.nodes.push({ nodeId: n.id, coverage: 'all', bookings, seats });
-    } catch (error) {
-      final.unreadable.push({ nodeId: n.id, error: (error as Error).message });
-    } finally {
-      await pool.end().catch(() => undefined);
-    }
-  }
-  return final;
-}
-
-/** Any driver: the acknowledged codes looked up on every node, and the seat maps of the shows used. */
-export async function readOverRpc(state: ClusterState, history: HistoryRecord[]): Promise<FinalState> {
-  const codes = new Set<string>();
-  for (const r of history)
-    if (r.type === 'ok' && (r.method === 'bookings.book' || r.method === 'bookings.confirm'))
-      codes.add((r.result as Booking).code);
-  const used = usedSeats(history);
-  const final: FinalState = { nodes: [], unreadable: [] };
-  for (const n of state.nodes) {
-    try {
-      const rpc = await RpcClient.connect(n.rpcUrl, { connectTimeoutMs: 3000, callTimeoutMs: 5000 });
+      const rpc = await RpcClient.connect(n.rpcUrl, {
+        connectTimeoutMs: 3000,
+        callTimeoutMs: 10_000,
+        adminToken: state.adminToken,
+      });
       try {
-        // The route must reach this very node (docker: Nginx's /nodes/<id>/rpc), or one node's
-        // data would be read as another's and a lost booking could hide.
-        const who = await rpc.call('cluster.status', {});
-        if (who.nodeId !== n.id) throw new Error(`${n.rpcUrl} is answered by node ${who.nodeId}`);
-        const node: NodeFinalState = { nodeId: n.id, coverage: 'by-code', bookings: [], seats: {} };
-        const list = [...codes];
-        for (let i = 0; i < list.length; i += 64) {
-          const part = await Promise.all(
-            list.slice(i, i + 64).map((code) =>
-              rpc.call('bookings.get', { code }).catch((e: RpcError) => {
-                if (e.reason === 'BOOKING_NOT_FOUND') return null;
-                throw e;
-              }),
-            ),
-          );
-          for (const b of part) if (b) node.bookings.push(storedBooking(b));
+        const bookings: StoredBooking[] = [];
+        let appliedIndex = 0;
+        for (let afterId = ''; ; ) {
+          const page = await rpc.call('admin.bookings', { afterId, limit: 1000 });
+          if (page.nodeId !== n.id) throw new Error(`${n.rpcUrl} is answered by node ${page.nodeId}`);
+          appliedIndex = page.appliedIndex;
+          bookings.push(...page.bookings.map(storedBooking).filter(keep));
+          if (page.bookings.length < 1000) break;
+          afterId = page.bookings.at(-1)!.id;
         }
+        const seats: Record<string, Record<string, SeatStatus>> = {};
         for (const [showId, ids] of used) {
           const map = await rpc.call('seats.map', { showId });
-          const status = new Map(map.rows.flatMap((r) => r.seats.map((s) => [s.id, s.status] as const)));
-          node.seats![showId] = Object.fromEntries([...ids].map((s) => [s, status.get(s) ?? 'available']));
+          const status = new Map(map.rows.flatMap((r) => r.seats.map((x) => [x.id, x.status] as const)));
+          seats[showId] = Object.fromEntries([...ids].map((x) => [x, status.get(x) ?? 'available']));
         }
-        final.nodes.push(node);
+        final.nodes.push({ nodeId: n.id, coverage: 'all', bookings, seats, appliedIndex });
       } finally {
         await rpc.close();
       }
@@ -591,8 +559,8 @@ export async function runChaos(
   // Bookings made before the run (an earlier bench, people) are not part of this history.
   const runShows = new Set(pools.map((p) => p.showId));
   const before = new Set<string>();
-  if (initial.driver === 'local') {
-    const snapshot = await readDatabases(initial, [], (b) => runShows.has(b.showId));
+  {
+    const snapshot = await readAllBookings(initial, [], (b) => runShows.has(b.showId));
     for (const n of snapshot.nodes) for (const b of n.bookings) before.add(b.id);
   }
 
@@ -625,14 +593,21 @@ export async function runChaos(
   progress('Converging', 'waiting until every node has applied the same log');
   const converged = await converge(ctx.state, driver, o.convergeTimeoutMs ?? 60_000);
   progress('Reading the final state of every node');
-  const finalRead = ctx.state.driver === 'local' ? 'database' : 'rpc';
-  const final =
-    finalRead === 'database'
-      ? await readDatabases(ctx.state, history, (b) => runShows.has(b.showId) && !before.has(b.id))
-      : await readOverRpc(ctx.state, history);
-  if (!converged)
+  const finalRead = 'admin' as const;
+  const final = await readAllBookings(ctx.state, history, (b) => runShows.has(b.showId) && !before.has(b.id));
+  // What each node said last: a run that did not converge must say why (issue 9).
+  const lastWords = converged.views.map((v) =>
+    v.status
+      ? `node ${v.id}: ${v.status.role}, epoch ${v.status.epoch}, master ${v.status.masterId ?? 'none'}, commit ${v.status.commitIndex}, applied ${v.status.appliedIndex}${v.status.applyError ? `, apply error: ${v.status.applyError}` : ''}${v.status.rejectedEntries ? `, ${v.status.rejectedEntries} entries rejected` : ''}`
+      : `node ${v.id}: ${v.process}, no answer`,
+  );
+  const rejectedEntries = converged.views.reduce((sum, v) => sum + (v.status?.rejectedEntries ?? 0), 0);
+  if (!converged.ok)
     for (const n of final.nodes.splice(0))
-      final.unreadable.push({ nodeId: n.nodeId, error: 'the cluster did not converge after the last heal' });
+      final.unreadable.push({
+        nodeId: n.nodeId,
+        error: `the cluster did not converge after the last heal (${lastWords.join('; ')})`,
+      });
 
   progress('Checking the history', `${history.length} records`);
   const verdict = checkHistory(history, final);
@@ -662,6 +637,18 @@ export async function runChaos(
       met: !verdict.anomalies.some((a) => a.kind === 'double-sale'),
     },
     { label: 'booking latency p50 / p99', value: `${ms(latency.p50)} / ${ms(latency.p99)}` },
+    {
+      label: 'committed entries rejected when applied',
+      value: String(rejectedEntries),
+      target: '0',
+      met: rejectedEntries === 0,
+    },
+    {
+      label: 'converged after the last heal',
+      value: converged.ok ? 'yes' : 'no',
+      target: 'yes',
+      met: converged.ok,
+    },
   ];
   const report = await writeReport(o.outDir, {
     title: `Chaos run, seed ${o.seed}`,
@@ -675,7 +662,8 @@ export async function runChaos(
     schedule: schedule.steps.map(describeStep),
     notes: [
       `${ctx.state.nodes.length} nodes, driver ${ctx.state.driver}, ${clients.length} clients, interval ${o.intervalMs} ms, faults ${o.faults.join(',')}`,
-      `final state read from ${finalRead === 'database' ? "each node's database" : 'each node over RPC'}; converged: ${converged}`,
+      `final state read from each node over its wire (admin.bookings); converged: ${converged.ok}`,
+      ...lastWords.map((w) => `last status: ${w}`),
       ...nemesisLog.skipped.map((s) => `skipped: ${s}`),
     ],
   });
@@ -693,8 +681,10 @@ export async function runChaos(
     unknown: verdict.unknown,
     stats: verdict.stats,
     latencyMs: { p50: latency.p50, p99: latency.p99, p999: latency.p999 },
-    converged,
+    converged: converged.ok,
     finalRead,
+    rejectedEntries,
+    lastStatus: lastWords,
     historyFile,
     report,
   };
