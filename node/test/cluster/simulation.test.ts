@@ -1,16 +1,18 @@
 /**
- * Thousands of seeded random fault schedules against the real consensus core. A failing seed
- * replays exactly, with a trace of faults and role changes:
+ * Thousands of seeded random fault schedules against the real consensus core. Safety invariants are
+ * checked after every step; liveness is a property too: once the last fault healed, every seed must
+ * converge within `convergenceBound` ticks. A failing seed replays exactly, with a trace of faults,
+ * role changes and core events:
  *
  *   cd node && SEED=123 npx ava test/cluster/simulation.test.ts
  *
- * SEEDS=n runs n seeds (default 2000), SEED_BASE=k starts at seed k (default 1).
+ * SEEDS=n runs n seeds (default 4000, about 25 s of CPU), SEED_BASE=k starts at seed k (default 1).
  */
 import test from 'ava';
 import { runSeed } from './sim/simulation.js';
 
 const single = process.env.SEED;
-const count = Number(process.env.SEEDS ?? 2000);
+const count = Number(process.env.SEEDS ?? 4000);
 const base = Number(process.env.SEED_BASE ?? 1);
 const CHUNK = 250;
 
@@ -18,7 +20,8 @@ if (single !== undefined) {
   test(`seed ${single}`, (t) => {
     const r = runSeed(Number(single), { trace: true });
     t.log(r.trace.join('\n'));
-    t.log(`committed ${r.committed}, acknowledged ${r.acked}`);
+    t.log(`committed ${r.committed}, acknowledged ${r.acked}, max epoch ${r.maxEpoch}`);
+    t.log(`converged ${r.convergedAfter ?? 'never'} ticks after the last fault (bound ${r.bound})`);
     t.true(r.ok, r.error);
   });
 } else {
@@ -27,6 +30,7 @@ if (single !== undefined) {
     test(`seeds ${from}..${to}: every invariant holds under random faults, then the cluster converges`, (t) => {
       let committed = 0;
       let acked = 0;
+      let slowest = 0;
       for (let seed = from; seed <= to; seed++) {
         const r = runSeed(seed);
         if (!r.ok) {
@@ -37,7 +41,9 @@ if (single !== undefined) {
         }
         committed += r.committed;
         acked += r.acked;
+        slowest = Math.max(slowest, r.convergedAfter ?? 0);
       }
+      t.log(`slowest convergence: ${slowest} ticks after the last fault`);
       // A run that commits nothing proves nothing: the schedules must leave room for progress.
       t.true(committed > (to - from + 1) * 10, `only ${committed} entries committed`);
       t.true(acked > (to - from + 1) * 5, `only ${acked} commands acknowledged`);
@@ -57,6 +63,14 @@ if (single !== undefined) {
       if (!runSeed(seed, { unsafe: { skipLogAdoption: true } }).ok) caught++;
     }
     t.is(caught, 1);
+  });
+
+  test('the liveness check fails a cluster that cannot converge (one node never reconnects)', (t) => {
+    for (const seed of [1, 2, 3]) {
+      const r = runSeed(seed, { nodes: 3, neverHeal: 3 });
+      t.false(r.ok);
+      t.regex(r.error ?? '', /^liveness: not converged/);
+    }
   });
 
   test('a run is a pure function of its seed', (t) => {

@@ -14,6 +14,8 @@ export interface NetworkFaults {
   duplicate: number;
   /** Messages take 1..maxDelay ticks (random, so they also overtake each other). */
   maxDelay: number;
+  /** false: messages due in the same tick keep their send order (a healthy TCP link). Default true. */
+  reorder?: boolean;
 }
 
 interface InFlight {
@@ -78,6 +80,7 @@ export class SimNetwork {
       else if (verdict === 'deliver' && this.connected(m.message.from, m.message.to)) out.push(m.message);
     }
     this.#queue = keep;
+    if (this.faults.reorder === false) return out;
     // Fisher-Yates: arrival order among due messages is arbitrary.
     for (let i = out.length - 1; i > 0; i--) {
       const j = randomInt(this.random, i + 1);

@@ -20,6 +20,8 @@ export interface SimOptions {
   unsafe?: ClusterConfig['unsafe'];
   /** Record a human-readable trace of faults and roles (for replaying one seed). */
   trace?: boolean;
+  /** Keep this node cut off after the faults stop: the liveness check must then fail. */
+  neverHeal?: number;
 }
 
 export interface SimResult {
@@ -34,6 +36,12 @@ export interface SimResult {
   maxEpoch: number;
   /** Ticks from the end of the faults until the cluster converged (undefined: it did not). */
   convergedAfter?: number;
+  /** What the cluster had to catch up when the clients stopped: max log end - min commit index. */
+  lag: number;
+  /** The smallest `maxAppendEntries` of the run. */
+  batch: number;
+  /** `convergenceBound(lag, batch)`: convergedAfter must not exceed it. */
+  bound: number;
   trace: string[];
 }
 
@@ -43,6 +51,23 @@ const ELECTION_TIMEOUT = 4;
 /** After convergence, this many fresh commands must each commit on the master within LIVENESS_TICKS. */
 const LIVENESS_WRITES = 3;
 const LIVENESS_TICKS = 3 * HEARTBEAT + 4;
+/** Clients keep writing this long after the faults stop, so the first elections run under load. */
+const CALM_CLIENT_TICKS = 2 * FAILURE_TIMEOUT;
+
+/**
+ * Liveness as a property: the ticks within which, after the last fault healed, the cluster must
+ * have converged: the highest id master and serving, every node a slave of it with the same log,
+ * commit index and applied index. The election part: a restarted node waits a failure timeout
+ * before it stands; a pre-vote can be refused while peers' leases run out (one more failure timeout
+ * and a retry round of up to two); the view change and a later bully takeover by the highest id
+ * each take a few round trips; collisions cost a jittered retry. Eight failure timeouts cover that
+ * with room to spare (20,000 seeds needed at most four). The catch-up part: every lagging entry
+ * travels at most twice (to the first master's slaves, then to the taker-over's) in batches of
+ * the smallest `maxAppendEntries`, at least one batch per tick while the master pipelines.
+ */
+export function convergenceBound(lag: number, batch: number): number {
+  return CALM_CLIENT_TICKS + 8 * FAILURE_TIMEOUT + 2 * Math.ceil(lag / batch);
+}
 
 export function runSeed(seed: number, options: SimOptions = {}): SimResult {
   const random = mulberry32(seed);
@@ -54,6 +79,7 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
     if (options.trace) trace.push(`t=${now} ${text}`);
   };
   const net = new SimNetwork(random, { drop: 0, duplicate: 0, maxDelay: 1 });
+  const batches = ids.map(() => 1 + randomInt(random, 8));
   const nodes = ids.map(
     (id) =>
       new SimNode(
@@ -64,7 +90,7 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
           heartbeatTicks: HEARTBEAT,
           failureTimeoutTicks: FAILURE_TIMEOUT,
           electionTimeoutTicks: ELECTION_TIMEOUT,
-          maxAppendEntries: 1 + randomInt(random, 8),
+          maxAppendEntries: batches[id - 1]!,
           ...(options.unsafe ? { unsafe: options.unsafe } : {}),
         },
         seed,
@@ -238,6 +264,9 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
   };
 
   let convergedAfter: number | undefined;
+  let lag = 0;
+  const batch = Math.min(...batches);
+  let bound = 0;
   const result = (ok: boolean, error?: string): SimResult => ({
     seed,
     ok,
@@ -247,6 +276,9 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
     masters: nodes.filter((n) => n.core.role === 'master' && n.state !== 'crashed').length,
     maxEpoch: Math.max(...nodes.map((n) => n.core.promisedEpoch)),
     ...(convergedAfter === undefined ? {} : { convergedAfter }),
+    lag,
+    batch,
+    bound,
     trace,
   });
 
@@ -255,7 +287,10 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
 
     // Calm: heal, resume, restart, clean links. Live connected nodes must converge.
     net.heal();
-    net.faults = { drop: 0, duplicate: 0, maxDelay: 1 };
+    if (options.neverHeal !== undefined) {
+      net.partition([[options.neverHeal], ids.filter((id) => id !== options.neverHeal)]);
+    }
+    net.faults = { drop: 0, duplicate: 0, maxDelay: 1, reorder: false };
     for (const n of nodes) {
       if (n.state === 'crashed') n.restart();
       else if (n.state === 'paused') resume(n);
@@ -263,13 +298,15 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
     for (const n of nodes) for (const id of ids) if (id !== n.id) n.core.peerUp(id);
     log(now, 'calm');
     const calmAt = now;
-    const limit = now + 30 * FAILURE_TIMEOUT;
+    while (now < calmAt + CALM_CLIENT_TICKS) step(false);
+    lag = Math.max(...nodes.map((n) => n.core.lastIndex)) - Math.min(...nodes.map((n) => n.core.commitIndex));
+    bound = convergenceBound(lag, batch);
     let converged = false;
-    while (now < limit) {
-      step(false);
+    while (now < calmAt + bound) {
+      step(false, false);
       const master = nodes.find((n) => n.core.serving);
       // Classic bully: once everyone is back, the highest id is master (a takeover may still run).
-      if (!master || master.id !== size || waiting.length > 0) continue;
+      if (!master || master.id !== size) continue;
       const target = master.core.lastIndex;
       if (
         nodes.every(
@@ -289,7 +326,9 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
       const state = nodes
         .map((n) => `${n.id}:${n.core.role}@${n.core.epoch} c${n.core.commitIndex} l${n.core.lastIndex}`)
         .join(' ');
-      throw new InvariantError(`did not converge after the faults stopped: ${state}`);
+      throw new InvariantError(
+        `liveness: not converged ${bound} ticks after the last fault healed (lag ${lag}, batch ${batch}): ${state}`,
+      );
     }
     const master = nodes.find((n) => n.core.role === 'master')!;
     // Every acknowledged command is in the final log, exactly where it was acknowledged.
