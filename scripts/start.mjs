@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm start`: makes sure MariaDB and nginx are there, starts the cluster with the booking CLI
+// `npm start`: makes sure MariaDB and nginx are there, builds, starts the cluster with the booking CLI
 // (local driver, three nodes, Nginx on port 8080), prints where it is, and stays in the
 // foreground with a short status line whenever something changes. Ctrl-C stops the cluster.
 //
@@ -12,7 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { setup } from './setup.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const cliBin = path.join(root, 'cli/bin/run.mjs');
+// `npm run dev` (the `development` export condition): the CLI and the nodes run their TypeScript
+// sources, nothing is compiled. `npm start`: the compiled ones, built first.
+const development = import.meta.resolve('@booking/node/main').endsWith('.ts');
+const cliBin = path.join(root, development ? 'cli/bin/dev.js' : 'cli/bin/run.js');
 const EXIT_CONFLICT = 4; // services/errors.ts: the cluster already runs (or the port is taken)
 
 const passThrough = process.argv.slice(2);
@@ -71,6 +74,15 @@ async function shutdown(code) {
 
 // The machine first (MariaDB running, nginx installed), once, before anything runs.
 if ((await setup(['mariadb', 'nginx'])).size > 0) process.exit(1);
+
+if (!development) {
+  process.stdout.write('Building the node and the CLI (npm run build:ts)...\n');
+  const built = spawnSync('npm', ['run', 'build:ts', '--silent'], { cwd: root, stdio: 'inherit' });
+  if (built.status !== 0) {
+    process.stderr.write('setup: the build failed; see above (npm run build:ts)\n');
+    process.exit(1);
+  }
+}
 
 // nginx serves the web app from spa/dist, which a fresh clone does not have yet.
 if (!existsSync(path.join(root, 'spa/dist/index.html'))) {

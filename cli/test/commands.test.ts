@@ -2,10 +2,12 @@
  * Command level: help, flag validation, error rendering, exit codes and --json shapes, through
  * the real CLI binary. Nothing here starts a node, except where a failure must leave nothing.
  */
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import test from 'ava';
+import { repoRoot } from '../src/services/paths.js';
 import { freePort } from '../src/services/ports.js';
 import { json, newStateRoot, runCli, uniqueName } from './helpers/cli.js';
 
@@ -33,6 +35,66 @@ for (const command of ['start', 'status', 'kill', 'revive', 'stop', 'logs', 'eve
     t.regex(r.stdout, /-n, --name=<value>/);
   });
 }
+
+test('cluster stop --purge without a terminal refuses unless --yes says so', async (t) => {
+  // The suites set BOOKING_YES=1 (they are scripts); this is what anyone else's script sees.
+  const noYes = { BOOKING_YES: '' };
+  const r = await runCli(['cluster', 'stop', '--name', 'nosuch', '--purge'], { stateRoot, env: noYes });
+  t.is(r.code, 2, r.stderr);
+  t.is(r.stdout, '');
+  t.regex(r.stderr, /--purge drops every database and the state of cluster "nosuch"/);
+  t.regex(r.stderr, /Hint: {2}confirm it with --yes: booking cluster stop --name nosuch --purge --yes/);
+  const j = await runCli(['cluster', 'stop', '--name', 'nosuch', '--purge', '--json'], {
+    stateRoot,
+    env: noYes,
+  });
+  t.is(json<JsonError>(j).error.exitCode, 2);
+  // With --yes it goes on to the stop itself, which finds no such cluster.
+  const yes = await runCli(['cluster', 'stop', '--name', 'nosuch', '--purge', '--yes'], {
+    stateRoot,
+    env: noYes,
+  });
+  t.is(yes.code, 3, yes.stderr);
+});
+
+test('a mistyped command is named, with exit 127 (plugin-not-found)', async (t) => {
+  const r = await cli('clustr', 'status');
+  t.is(r.code, 127);
+  t.regex(r.stderr, /clustr status is not a booking command/);
+});
+
+test('the root help offers shell completion (plugin-autocomplete)', async (t) => {
+  const r = await cli('--help');
+  t.regex(r.stdout, /autocomplete\s+Display autocomplete installation instructions/);
+});
+
+test('docs/cli.md is the current command reference (npm run docs:cli)', (t) => {
+  const r = spawnSync(process.execPath, [path.join(repoRoot, 'scripts/cli-docs.mjs'), '--check'], {
+    encoding: 'utf8',
+  });
+  t.is(r.status, 0, r.stderr);
+  const page = readFileSync(path.join(repoRoot, 'docs/cli.md'), 'utf8');
+  for (const command of ['cluster start', 'cluster stop', 'bench', 'chaos', 'catalog import']) {
+    t.true(page.includes(`### \`booking ${command}\``), command);
+  }
+});
+
+test('the shipped bin (compiled commands, oclif manifest) knows the same commands as the sources', async (t) => {
+  const manifestFile = path.join(repoRoot, 'cli/oclif.manifest.json');
+  t.true(existsSync(manifestFile), 'no cli/oclif.manifest.json: run npm run build:ts');
+  const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as { commands: Record<string, unknown> };
+  const fromSources = (await cli('--help')).stdout;
+  const shipped = spawnSync(process.execPath, [path.join(repoRoot, 'cli/bin/run.js'), 'cluster', '--help'], {
+    encoding: 'utf8',
+    env: { ...process.env, NODE_OPTIONS: '', BOOKING_STATE_ROOT: stateRoot },
+  });
+  t.is(shipped.status, 0, shipped.stderr);
+  for (const id of Object.keys(manifest.commands)) {
+    const words = id.split(':');
+    t.true(fromSources.includes(words[0]!), `${id} is in the manifest but not in the sources' help`);
+    if (words[0] === 'cluster') t.regex(shipped.stdout, new RegExp(`cluster ${words[1]}\\s`), id);
+  }
+});
 
 test('catalog import --help names its sources', async (t) => {
   const r = await cli('catalog', 'import', '--help');

@@ -1,9 +1,12 @@
-/** Where things are on disk: the repo root (the CLI runs from its sources) and the cluster state folders. */
+/** Where things are on disk: the repo root and the cluster state folders. */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The repository root: cli/src/services/ is three levels below it. */
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+/** The repository root, three levels above cli/src/services/ and four above cli/dist/src/services/. */
+export const repoRoot = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  import.meta.url.endsWith('.ts') ? '../../..' : '../../../..',
+);
 
 /** `.booking/` at the repo root; BOOKING_STATE_ROOT moves it (tests, read-only checkouts). */
 export function stateRoot(): string {

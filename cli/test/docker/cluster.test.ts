@@ -6,6 +6,7 @@
  *
  * Slow (images, containers): runs under `npm run test:docker`, not in the default cli suite.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -55,7 +56,7 @@ test.serial(
     const steps: string[] = [];
     const state = await driver.start(
       spec,
-      { secret: `test-secret-${process.pid}-docker`, adminToken: `test-admin-${process.pid}-docker` },
+      { secret: randomBytes(32).toString('base64'), adminToken: randomBytes(24).toString('hex') },
       (step, detail) => steps.push(`${step}${detail ? `: ${detail}` : ''}`),
     );
     started = state;

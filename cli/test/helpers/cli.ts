@@ -1,5 +1,5 @@
 /**
- * Runs the real `booking` CLI (bin/run.mjs, a separate process) the way an operator or a script
+ * Runs the real `booking` CLI (bin/dev.js: its sources, a separate process) the way an operator or a script
  * does, with its own state root so tests never touch a user's `.booking/`.
  */
 import { spawn } from 'node:child_process';
@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const cliBin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/run.mjs');
+export const cliBin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/dev.js');
 
 export interface CliResult {
   code: number;

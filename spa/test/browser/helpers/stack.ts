@@ -91,9 +91,9 @@ export async function startStack(
 async function startWithCli(name: string, nodes: number): Promise<Stack> {
   const port = await freePort();
   // A cluster left over from an interrupted run under the same name would hold its ports.
-  await booking(['cluster', 'stop', '--name', name, '--purge']).catch(() => undefined);
+  await booking(['cluster', 'stop', '--name', name, '--purge', '--yes']).catch(() => undefined);
   const stop = async () => {
-    await booking(['cluster', 'stop', '--name', name, '--purge']).catch(() => undefined);
+    await booking(['cluster', 'stop', '--name', name, '--purge', '--yes']).catch(() => undefined);
   };
   let status: { url?: string };
   try {

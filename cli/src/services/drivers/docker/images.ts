@@ -12,6 +12,7 @@
  * id), so an unchanged image is reused without sending a build context at all.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import type Docker from 'dockerode';
@@ -138,19 +139,26 @@ export interface ImageSpec {
 }
 
 async function nodeContext(prebuiltModules: boolean): Promise<BuildContext> {
+  // The image runs the compiled node, as production does: `npm run build` makes node/dist.
+  if (!existsSync(path.join(repoRoot, 'node/dist/src/main.js'))) {
+    throw new CliError(
+      'the node is not compiled (no node/dist/src/main.js)',
+      'run: npm run build',
+      exitCodes.unavailable,
+    );
+  }
   const ctx = new ContextBuilder(repoRoot);
   for (const file of [
     'package.json',
     'package-lock.json',
     'node/package.json',
-    'node/tsconfig.json',
     'cli/package.json',
     'spa/package.json',
   ]) {
     await ctx.add(file);
   }
   await ctx.add('node/bin');
-  await ctx.add('node/src');
+  await ctx.add('node/dist/src', { skip: (file) => /\.d\.ts(\.map)?$/.test(file) });
   await ctx.add('docker/node');
   if (prebuiltModules) {
     const keep = new Set(['.git']);
