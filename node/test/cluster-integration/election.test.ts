@@ -4,35 +4,30 @@
  */
 import test from 'ava';
 import WebSocket from 'ws';
-import { dialerProof } from '../../src/rpc/peer-auth.js';
+import { deriveKey, KEY_LABELS } from '../../src/config.js';
+import { dialerHeaders } from '../../src/rpc/peer-auth.js';
 import { withCluster } from './helpers/cluster.js';
 
-function peerAttempt(port: number, firstFrame: (challenge: { nodeId: number; nonce: string }) => unknown) {
-  return new Promise<{ closeCode: number; replies: unknown[] }>((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/peer`);
+/** A /peer upgrade with these headers; then, if it were accepted, a forged COORDINATOR. */
+function peerAttempt(port: number, headers: Record<string, string>) {
+  return new Promise<{ status: number; replies: unknown[] }>((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/peer`, { headers });
     const replies: unknown[] = [];
-    let challenged = false;
-    ws.on('message', (data) => {
-      const frame = JSON.parse(data.toString()) as {
-        method?: string;
-        params?: { nodeId: number; nonce: string };
-      };
-      if (!challenged && frame.method === 'peer.challenge') {
-        challenged = true;
-        ws.send(JSON.stringify(firstFrame(frame.params!)));
-        // What a real peer would send next: a forged COORDINATOR for a huge epoch.
-        ws.send(
-          JSON.stringify({
-            jsonrpc: '2.0',
-            method: 'peer.message',
-            params: { type: 'coordinator', from: 1, to: 3, epoch: 1_000_000, lamport: 1 },
-          }),
-        );
-        return;
-      }
-      replies.push(frame);
+    ws.on('unexpected-response', (_req, res) => resolve({ status: res.statusCode ?? 0, replies }));
+    ws.on('open', () => {
+      ws.send(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          method: 'peer.message',
+          params: { type: 'coordinator', from: 1, to: 3, epoch: 1_000_000, lamport: 1 },
+        }),
+      );
+      setTimeout(() => {
+        ws.terminate();
+        resolve({ status: 101, replies });
+      }, 200);
     });
-    ws.on('close', (code) => resolve({ closeCode: code, replies }));
+    ws.on('message', (data) => replies.push(JSON.parse(data.toString())));
     ws.on('error', reject);
   });
 }
@@ -69,28 +64,15 @@ test('three nodes elect node 3; status and events agree on every node; /peer wit
       [...lamports].sort((a, b) => a - b),
     );
 
-    // A wrong proof, then a hello for an unknown node, then something that is no hello at all.
-    const wrong = await peerAttempt(c.node(3).port, (ch) => ({
-      jsonrpc: '2.0',
-      id: 0,
-      method: 'peer.hello',
-      params: { nodeId: 1, nonce: 'x'.repeat(64), proof: dialerProof('not-the-secret', ch.nonce, 1, 3) },
-    }));
-    t.is(wrong.closeCode, 4401);
+    // A wrong secret, a node that is not in the cluster, and no proof at all: refused at the upgrade.
+    const wrongKey = deriveKey('not-the-secret-not-the-secret-not-the-secret', KEY_LABELS.peerProof);
+    const wrong = await peerAttempt(c.node(3).port, dialerHeaders(wrongKey, 1, 3, Date.now()).headers);
+    t.is(wrong.status, 401);
     t.deepEqual(wrong.replies, []);
-    const stranger = await peerAttempt(c.node(3).port, (ch) => ({
-      jsonrpc: '2.0',
-      id: 0,
-      method: 'peer.hello',
-      params: { nodeId: 9, nonce: 'x'.repeat(64), proof: dialerProof('whatever', ch.nonce, 9, 3) },
-    }));
-    t.is(stranger.closeCode, 4401);
-    const rude = await peerAttempt(c.node(3).port, () => ({
-      jsonrpc: '2.0',
-      method: 'peer.message',
-      params: { type: 'coordinator', from: 1, to: 3, epoch: 1_000_000, lamport: 1 },
-    }));
-    t.is(rude.closeCode, 4401);
+    const stranger = await peerAttempt(c.node(3).port, dialerHeaders(wrongKey, 9, 3, Date.now()).headers);
+    t.is(stranger.status, 401);
+    const rude = await peerAttempt(c.node(3).port, {});
+    t.is(rude.status, 401);
 
     // Still node 3, and the forged epoch never took hold (a real re-election on a starved CI box
     // may legitimately move the epoch by a few, never to the forged one).
