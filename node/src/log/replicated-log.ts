@@ -2,11 +2,12 @@
  * The write log of a node in a cluster: the pure consensus core (cluster/core.ts) driven by real
  * time and MySQL. This class is the core's I/O layer, and follows its Ready contract:
  *
- *   persist (log changes + hard state, and the newly committed entries applied to the booking
- *   tables, all in ONE transaction) → send the messages → tell waiters → advance.
+ *   persist (log changes + hard state, and the newly committed entries' effects, in ONE
+ *   transaction) → send the messages (a master sends its appends first) → tell waiters → advance.
  *
  * Group commit comes for free: everything proposed while a transaction runs travels in the next
- * Ready, as one transaction here and one append message per slave.
+ * Ready, as one transaction here and one append message per slave. It is generic over the command
+ * type: what an entry does is the Applier's business (booking/apply.ts).
  */
 import type { Pool } from 'mysql2/promise';
 import type { Logger } from 'pino';
@@ -19,7 +20,7 @@ import { MAX_BATCH_ENTRIES, PROPOSE_TIMEOUT_MS, RETRY_BACKOFF_MAX_MS } from '../
 import { AppError } from '../protocol/errors.js';
 import { getMeta, inTransaction, readClusterLog, setMeta, writeClusterLog } from '../store/queries.js';
 import { AppliedIndex } from './applied.js';
-import type { Applier, LogEntry, Proposal, WriteLog } from './write-log.js';
+import type { Applier, LogEntry, PreparedBatch, Proposal, WriteLog } from './write-log.js';
 
 export interface ReplicatedLogOptions {
   nodeId: number;
@@ -64,6 +65,11 @@ export function tickPlan(heartbeatMs: number, failureTimeoutMs: number) {
   // OK comes back within a round trip; a third of the failure timeout is plenty on a LAN.
   const electionTimeoutTicks = Math.max(2, Math.round(failureTimeoutTicks / 3));
   return { tickMs, heartbeatTicks, failureTimeoutTicks, electionTimeoutTicks };
+}
+
+/** Entries that are cheap to apply: anything but a catalog import may ride in the log's transaction. */
+function isLight<C>(e: Entry<C>): boolean {
+  return e.kind !== 'command' || (e.payload as { kind?: unknown }).kind !== 'catalog.import';
 }
 
 function toLogEntry<C>(e: Entry<C>): LogEntry<C> | null {
@@ -301,18 +307,34 @@ export class ReplicatedLog<C> implements WriteLog<C> {
   }
 
   /**
-   * Persist (log changes and hard state in one short transaction) → send → advance. Applying the
-   * committed entries happens behind, in the applier: a big entry (a catalog import) takes long to
-   * apply, and heartbeats and acks must not wait for it, or a busy node would look dead.
+   * One Ready: persist → send → advance, with two shortcuts that make a batch cost one transaction
+   * and one round of messages:
+   *
+   * - A master sends its appends *before* its own write (Raft thesis 10.2.1): the slaves write in
+   *   parallel with it, and the core counts the master's own copy only after `advance`. Messages that
+   *   promise something (votes, when the epoch or the promise changed in this Ready) and every
+   *   slave's acknowledgement still wait for the write.
+   * - Committed entries are applied in the same transaction as the log changes when nothing is
+   *   queued before them and none is heavy (a catalog import goes to the applier behind, so that
+   *   heartbeats and acks never wait for it).
    */
   async #pump(): Promise<void> {
     while (!this.#closed) {
       this.#core.flush();
       if (!this.#core.hasReady()) return;
       const rd = this.#core.ready();
-      await this.#persist(rd);
+      const early = this.#core.role === 'master' && !this.#voteChanged(rd);
+      if (early) this.#sendAll(rd);
+      const inline =
+        rd.committed.length > 0 &&
+        this.#toApply.length === 0 &&
+        !this.#applying &&
+        rd.committed.every(isLight)
+          ? this.#prepare(rd.committed)
+          : null;
+      await this.#persist(rd, inline);
       if (this.#closed) return;
-      for (const m of rd.messages) this.#o.send(m.to, m);
+      if (!early) this.#sendAll(rd);
       for (const e of rd.events) this.#onEvent(e);
       if (rd.persist.truncateFrom !== undefined) {
         for (const [index, p] of this.#pending) {
@@ -320,43 +342,88 @@ export class ReplicatedLog<C> implements WriteLog<C> {
         }
       }
       this.#core.advance(rd);
-      if (rd.committed.length > 0) {
+      if (inline) this.#afterApplied(rd.committed, inline);
+      else if (rd.committed.length > 0) {
         this.#toApply.push(...rd.committed);
         if (!this.#applying) this.#applying = this.#applyLoop().finally(() => (this.#applying = null));
       }
     }
   }
 
-  async #persist(rd: Ready<C>): Promise<void> {
+  #sendAll(rd: Ready<C>): void {
+    for (const m of rd.messages) this.#o.send(m.to, m);
+  }
+
+  /** Only the epoch and the promise must be durable before the messages that depend on them. */
+  #voteChanged(rd: Ready<C>): boolean {
     const hard = rd.persist.hardState;
-    const logChanged = rd.persist.truncateFrom !== undefined || rd.persist.append.length > 0;
-    // Only the epoch and the promise must be durable before the messages go out. The commit index
-    // and the Lamport time ride along with the next write: losing them costs a re-learn from the
-    // master, and saving them alone would cost an fsync on every heartbeat that moves the commit.
-    const voteChanged =
+    return (
       hard !== undefined &&
       (hard.epoch !== this.#saved.epoch ||
         hard.promisedEpoch !== this.#saved.promisedEpoch ||
-        hard.promisedTo !== this.#saved.promisedTo);
-    if (!logChanged && !voteChanged) return;
+        hard.promisedTo !== this.#saved.promisedTo)
+    );
+  }
+
+  #prepare(batch: readonly Entry<C>[]): { prepared: PreparedBatch<C>; through: number } {
+    const commands = batch.map(toLogEntry).filter((e): e is LogEntry<C> => e !== null);
+    const through = batch.at(-1)!.index;
+    return { prepared: this.applier.prepare(commands, through), through };
+  }
+
+  async #persist(rd: Ready<C>, apply: { prepared: PreparedBatch<C>; through: number } | null): Promise<void> {
+    const hard = rd.persist.hardState;
+    const logChanged = rd.persist.truncateFrom !== undefined || rd.persist.append.length > 0;
+    // The commit index and the Lamport time ride along with the next write: losing them costs a
+    // re-learn from the master, and saving them alone would cost an fsync per heartbeat.
+    const voteChanged = this.#voteChanged(rd);
+    if (!logChanged && !voteChanged && !apply) return;
     const h = hard ?? { ...this.#saved, commitIndex: this.#core.commitIndex, lamport: this.clock.time };
     const started = performance.now();
-    await this.#retrying('persisting the replicated log', () =>
-      inTransaction(this.pool, async (tx) => {
-        await writeClusterLog(tx, rd.persist);
-        await setMeta(tx, {
-          epoch: h.epoch,
-          promised_epoch: h.promisedEpoch,
-          promised_to: h.promisedTo ?? '',
-          commit_index: h.commitIndex,
-          lamport: h.lamport,
-        });
-      }),
+    await this.#retrying(
+      apply
+        ? 'persisting the replicated log and applying committed entries'
+        : 'persisting the replicated log',
+      () =>
+        inTransaction(this.pool, async (tx) => {
+          await writeClusterLog(tx, rd.persist);
+          if (apply) await apply.prepared.write(tx);
+          await setMeta(tx, {
+            epoch: h.epoch,
+            promised_epoch: h.promisedEpoch,
+            promised_to: h.promisedTo ?? '',
+            commit_index: h.commitIndex,
+            lamport: h.lamport,
+            ...(apply ? { applied_index: apply.through } : {}),
+          });
+        }),
+      apply ? (error, attempt) => this.#applyFailed(error, attempt) : undefined,
     );
     if (hard) this.#saved = { epoch: h.epoch, promisedEpoch: h.promisedEpoch, promisedTo: h.promisedTo };
     if (rd.persist.append.length > 0) {
       this.#o.onBatch?.(rd.persist.append.length, (performance.now() - started) / 1000);
     }
+  }
+
+  #applyFailed(error: unknown, attempt: number): void {
+    this.#applyError = error instanceof Error ? error : new Error(String(error));
+    this.#o.onApplyFailure?.(error, attempt);
+  }
+
+  /** After a batch's effects are durable: wake readers, answer proposers, maybe start serving. */
+  #afterApplied(batch: readonly Entry<C>[], done: { prepared: PreparedBatch<C>; through: number }): void {
+    this.#applyError = null;
+    this.#applied.advance(done.through, done.prepared.applied);
+    for (const e of batch) {
+      const p = this.#pending.get(e.index);
+      if (p) this.#settle(e.index, p, e.epoch === p.epoch && e.lamport === p.lamport);
+    }
+    const serving = this.serving;
+    if (serving && !this.#wasServing) {
+      this.#servingTerm++;
+      for (const l of this.#servingListeners) l();
+    }
+    this.#wasServing = serving;
   }
 
   /**
@@ -367,34 +434,18 @@ export class ReplicatedLog<C> implements WriteLog<C> {
   async #applyLoop(): Promise<void> {
     while (this.#toApply.length > 0 && !this.#closed) {
       const batch = this.#toApply.splice(0, MAX_BATCH_ENTRIES);
-      const commands = batch.map(toLogEntry).filter((e): e is LogEntry<C> => e !== null);
-      const through = batch.at(-1)!.index;
-      const prepared = this.applier.prepare(commands, through);
+      const done = this.#prepare(batch);
       await this.#retrying(
         'applying committed entries',
         () =>
           inTransaction(this.pool, async (tx) => {
-            await prepared.write(tx);
-            await setMeta(tx, { applied_index: through });
+            await done.prepared.write(tx);
+            await setMeta(tx, { applied_index: done.through });
           }),
-        (error, attempt) => {
-          this.#applyError = error instanceof Error ? error : new Error(String(error));
-          this.#o.onApplyFailure?.(error, attempt);
-        },
+        (error, attempt) => this.#applyFailed(error, attempt),
       );
       if (this.#closed) return;
-      this.#applyError = null;
-      this.#applied.advance(through, prepared.applied);
-      for (const e of batch) {
-        const p = this.#pending.get(e.index);
-        if (p) this.#settle(e.index, p, e.epoch === p.epoch && e.lamport === p.lamport);
-      }
-      const serving = this.serving;
-      if (serving && !this.#wasServing) {
-        this.#servingTerm++;
-        for (const l of this.#servingListeners) l();
-      }
-      this.#wasServing = serving;
+      this.#afterApplied(batch, done);
     }
   }
 

@@ -73,7 +73,11 @@ test('the exact wedge history: a retry on the new master finds its first attempt
     t.true(r.outcomes[0]!.ok);
     t.deepEqual(r.outcomes[1], results[0]!.outcomes[1], 'every node rejects it the same way');
     t.false(r.outcomes[1]!.ok);
-    t.deepEqual(r.effects.newBookings.map((b) => b.id), ['b1'], 'only the first booking is written');
+    t.deepEqual(
+      r.effects.newBookings.map((b) => b.id),
+      ['b1'],
+      'only the first booking is written',
+    );
     t.is(r.effects.rejections.length, 1);
   }
   // Apply goes on: the next entry applies normally.
@@ -109,7 +113,10 @@ type Op =
   | { op: 'expire'; at: number }
   | { op: 'blind'; seats: number[]; key: number | null };
 
-const seatsArb = fc.uniqueArray(fc.integer({ min: 0, max: SEATS.length - 1 }), { minLength: 1, maxLength: 3 });
+const seatsArb = fc.uniqueArray(fc.integer({ min: 0, max: SEATS.length - 1 }), {
+  minLength: 1,
+  maxLength: 3,
+});
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant('hold' as const), seats: seatsArb, holdRef: fc.option(fc.nat(20)) }),
   fc.record({ op: fc.constant('release' as const), holdRef: fc.nat(20) }),
@@ -183,7 +190,11 @@ function schedule(ops: Op[]): { log: BookingEntry[]; blind: number } {
         }
         case 'blind': {
           const key = o.key === null ? null : `k${o.key}`;
-          const b = booking(`x${++n}`, o.seats.map((s) => SEATS[s]!), key);
+          const b = booking(
+            `x${++n}`,
+            o.seats.map((s) => SEATS[s]!),
+            key,
+          );
           propose({ kind: 'booking.create', holdId: null, booking: b });
           blind++;
           break;
@@ -217,30 +228,34 @@ function ownersOf(m: BookingMachine): Map<string, string> {
 test('random schedules: entries the tail decided are never rejected; blind ones may be, identically everywhere', (t) => {
   t.notThrows(() =>
     fc.assert(
-      fc.property(fc.array(opArb, { minLength: 20, maxLength: 80 }), fc.integer({ min: 1, max: 8 }), (ops, cut) => {
-        const { log, blind } = schedule(ops);
-        // Node A applies the log in one batch, node B in batches of `cut`: same outcomes, same state.
-        const a = fresh();
-        const rowsA = new Map<string, string>();
-        const ra = a.applyBatch(log, log.length);
-        applyToRows(rowsA, ra.effects);
-        const b = fresh();
-        const rowsB = new Map<string, string>();
-        const outcomesB: boolean[] = [];
-        for (let i = 0; i < log.length; i += cut) {
-          const part = log.slice(i, i + cut);
-          const r = b.applyBatch(part, part.at(-1)!.index);
-          applyToRows(rowsB, r.effects);
-          outcomesB.push(...r.outcomes.map((o) => o.ok));
-        }
-        if (JSON.stringify(ra.outcomes.map((o) => o.ok)) !== JSON.stringify(outcomesB)) return false;
-        if (blind === 0 && ra.outcomes.some((o) => !o.ok)) return false;
-        // The rows the effects produce are exactly the machine's seat owners, batch size aside.
-        const owners = ownersOf(a);
-        const same = (x: Map<string, string>, y: Map<string, string>) =>
-          x.size === y.size && [...x].every(([k, v]) => y.get(k) === v);
-        return same(rowsA, owners) && same(rowsB, owners) && same(ownersOf(b), owners);
-      }),
+      fc.property(
+        fc.array(opArb, { minLength: 20, maxLength: 80 }),
+        fc.integer({ min: 1, max: 8 }),
+        (ops, cut) => {
+          const { log, blind } = schedule(ops);
+          // Node A applies the log in one batch, node B in batches of `cut`: same outcomes, same state.
+          const a = fresh();
+          const rowsA = new Map<string, string>();
+          const ra = a.applyBatch(log, log.length);
+          applyToRows(rowsA, ra.effects);
+          const b = fresh();
+          const rowsB = new Map<string, string>();
+          const outcomesB: boolean[] = [];
+          for (let i = 0; i < log.length; i += cut) {
+            const part = log.slice(i, i + cut);
+            const r = b.applyBatch(part, part.at(-1)!.index);
+            applyToRows(rowsB, r.effects);
+            outcomesB.push(...r.outcomes.map((o) => o.ok));
+          }
+          if (JSON.stringify(ra.outcomes.map((o) => o.ok)) !== JSON.stringify(outcomesB)) return false;
+          if (blind === 0 && ra.outcomes.some((o) => !o.ok)) return false;
+          // The rows the effects produce are exactly the machine's seat owners, batch size aside.
+          const owners = ownersOf(a);
+          const same = (x: Map<string, string>, y: Map<string, string>) =>
+            x.size === y.size && [...x].every(([k, v]) => y.get(k) === v);
+          return same(rowsA, owners) && same(rowsB, owners) && same(ownersOf(b), owners);
+        },
+      ),
       { seed: 20261201, numRuns: 400 },
     ),
   );

@@ -27,13 +27,15 @@ if (single !== undefined) {
       for (let seed = from; seed <= to; seed++) {
         const r = runBookingSeed(seed);
         if (!r.ok) {
-          t.fail(`seed ${seed} failed at step ${r.step}: ${r.error}\nreplay: cd node && BOOKING_SEED=${seed} npx ava test/booking/simulation.test.ts`);
+          t.fail(
+            `seed ${seed} failed at step ${r.step}: ${r.error}\nreplay: cd node && BOOKING_SEED=${seed} npx ava test/booking/simulation.test.ts`,
+          );
           return;
         }
         retries += r.retries;
       }
       // The schedules must actually produce the race: retries after unanswered attempts.
-      t.true(retries > (to - from + 1), `only ${retries} retries`);
+      t.true(retries > to - from + 1, `only ${retries} retries`);
     });
   }
 

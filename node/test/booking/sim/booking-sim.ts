@@ -12,11 +12,12 @@
  *
  * A pure function of the seed: `runBookingSeed(seed)` replays a failure exactly.
  */
-import type { Entry } from '../../../src/cluster/entry.js';
-import { ClusterCore, type Ready } from '../../../src/cluster/core.js';
-import { mulberry32, randomInt } from '../../../src/cluster/prng.js';
+
 import type { Command } from '../../../src/booking/entries.js';
 import { BookingMachine } from '../../../src/booking/machine.js';
+import { ClusterCore, type Ready } from '../../../src/cluster/core.js';
+import type { Entry } from '../../../src/cluster/entry.js';
+import { mulberry32, randomInt } from '../../../src/cluster/prng.js';
 import { AppError } from '../../../src/protocol/errors.js';
 import { SimNetwork } from '../../cluster/sim/network.js';
 
@@ -75,7 +76,11 @@ interface Waiting {
 
 class Node {
   core!: ClusterCore<Command>;
-  disk = { log: [] as Entry<Command>[], hard: null as Ready<Command>['persist']['hardState'] | null, applied: 0 };
+  disk = {
+    log: [] as Entry<Command>[],
+    hard: null as Ready<Command>['persist']['hardState'] | null,
+    applied: 0,
+  };
   /** The applied booking state: what the node's database holds (rebuilt from the disk on restart). */
   machine = seededMachine();
   tail: BookingMachine | null = null;
@@ -175,7 +180,8 @@ function checkCommittedLog(log: readonly Entry<Command>[]): number {
       }
       for (const s of b.seatIds) {
         const taken = owner.get(s);
-        if (taken) throw new BookingInvariantError(`seat ${s} sold twice: ${taken} and ${b.id} (entry ${e.index})`);
+        if (taken)
+          throw new BookingInvariantError(`seat ${s} sold twice: ${taken} and ${b.id} (entry ${e.index})`);
         owner.set(s, b.id);
       }
       seatsOf.set(b.id, b.seatIds);
@@ -244,13 +250,16 @@ export function runBookingSeed(seed: number, options: BookingSimOptions = {}): B
     const { outcomes } = n.machine.applyBatch(toEntries(entries), through);
     const rejected = outcomes.find((o) => !o.ok);
     if (rejected && !rejected.ok) {
-      throw new BookingInvariantError(`node ${n.id} rejected a committed entry: ${rejected.reason} ${rejected.detail}`);
+      throw new BookingInvariantError(
+        `node ${n.id} rejected a committed entry: ${rejected.reason} ${rejected.detail}`,
+      );
     }
     n.disk.applied = through;
     const d = digest(n.machine);
     const first = digests.get(through);
     if (first === undefined) digests.set(through, d);
-    else if (first !== d) throw new BookingInvariantError(`node ${n.id} disagrees on the state at ${through}`);
+    else if (first !== d)
+      throw new BookingInvariantError(`node ${n.id} disagrees on the state at ${through}`);
     // Answers for what this node proposed and has now applied.
     for (let k = waiting.length - 1; k >= 0; k--) {
       const w = waiting[k]!;
@@ -363,7 +372,14 @@ export function runBookingSeed(seed: number, options: BookingSimOptions = {}): B
       }
       n.tail?.apply({ index: r.index, epoch: r.epoch, lamport: r.lamport, command });
       say(`node ${n.id} proposes ${bookingId} for client ${request.client} at ${r.index}@${r.epoch}`);
-      waiting.push({ request, node: n.id, index: r.index, epoch: r.epoch, bookingId, patience: CLIENT_PATIENCE });
+      waiting.push({
+        request,
+        node: n.id,
+        index: r.index,
+        epoch: r.epoch,
+        bookingId,
+        patience: CLIENT_PATIENCE,
+      });
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
       // SEATS_UNAVAILABLE for its own seats is the old bug's symptom; with the tail it cannot happen.
@@ -458,7 +474,9 @@ export function runBookingSeed(seed: number, options: BookingSimOptions = {}): B
     for (let k = 0; k < 500 && !converged(); k++, at++) step(false);
     const pending = requests.filter((r) => r.answered === null);
     if (pending.length > 0) {
-      throw new BookingInvariantError(`clients ${pending.map((r) => r.client).join(',')} never got an answer`);
+      throw new BookingInvariantError(
+        `clients ${pending.map((r) => r.client).join(',')} never got an answer`,
+      );
     }
     const commit = Math.max(...nodes.map((n) => n.core.commitIndex));
     for (const n of nodes) {
@@ -469,8 +487,10 @@ export function runBookingSeed(seed: number, options: BookingSimOptions = {}): B
     const bookings = checkCommittedLog(committed.filter(Boolean));
     for (const r of requests) {
       const b = nodes[0]!.machine.booking(r.answered!);
-      if (!b || b.status !== 'confirmed' || b.key !== r.key) {
-        throw new BookingInvariantError(`acknowledged booking ${r.answered} of client ${r.client} is missing`);
+      if (b?.status !== 'confirmed' || b.key !== r.key) {
+        throw new BookingInvariantError(
+          `acknowledged booking ${r.answered} of client ${r.client} is missing`,
+        );
       }
     }
     return { seed, ok: true, acked: requests.length, retries, committedBookings: bookings, trace };
