@@ -14,13 +14,14 @@ import { CatalogReads } from './booking/catalog-reads.js';
 import { type Command, isCommand } from './booking/entries.js';
 import { BookingMachine } from './booking/machine.js';
 import { BookingService } from './booking/service.js';
+import { ticketJwks } from './booking/tickets.js';
 import { TicketWorkers } from './booking/worker-pool.js';
 import { loadBundledCatalog } from './catalog/index.js';
 import type { CatalogSnapshot } from './catalog/model.js';
 import { runCatalogImport } from './catalog-import.js';
 import { LamportClock } from './cluster/lamport.js';
 import { type ClusterRole, ReplicatedRole, SoloRole, toForwardError } from './cluster-role.js';
-import { loadConfig, type NodeConfig } from './config.js';
+import { loadConfig, type NodeConfig, startupNotices } from './config.js';
 import { EventLog } from './events.js';
 import { healthRoutes } from './health.js';
 import { MAX_READ_WAITERS } from './limits.js';
@@ -29,9 +30,10 @@ import { ReplicatedLog } from './log/replicated-log.js';
 import type { WriteLog } from './log/write-log.js';
 import { createMetrics } from './metrics.js';
 import { AppError } from './protocol/errors.js';
-import { createClientEndpoint } from './rpc/client-endpoint.js';
+import { createClientEndpoint, hardenHttpServer } from './rpc/client-endpoint.js';
 import { Dispatcher } from './rpc/dispatcher.js';
 import { type ConnectionContext, registerHandlers, WRITE_METHODS } from './rpc/handlers.js';
+import { HoldQuota } from './rpc/hold-quota.js';
 import { PeerTransport } from './rpc/peer-transport.js';
 import { Subscriptions } from './rpc/subscriptions.js';
 import { GracefulStop, registerStop, stopOf, stopOnSignals } from './shutdown.js';
@@ -73,6 +75,7 @@ export interface NodeOptions {
 
 export async function startNode(config: NodeConfig, options: NodeOptions = {}): Promise<RunningNode> {
   const log = options.logger ?? pino({ level: config.logLevel, base: { node: config.nodeId } });
+  for (const notice of startupNotices(config)) log[notice.level](notice.message);
   const bundled = options.bundledCatalog ?? ((days: number) => loadBundledCatalog(new Date(), days));
   const pool: Pool = await openDatabase(config.mysqlUrl);
   const applied = await migrate(pool);
@@ -168,6 +171,7 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
       onForward: (_from, method, params) => runForwarded(method, params),
       onLink: (peer, up) => rlog.peerLink(peer, up),
       toError: toForwardError,
+      limits: config.limits,
     });
     transport = links;
     replicated = rlog;
@@ -195,6 +199,7 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
   const service = new BookingService(pool, writeLog, applier, workers, {
     holdTtlMs: config.holdTtlMs,
     secret: config.secret,
+    maxHoldRenewals: config.limits.MAX_HOLD_RENEWALS,
     ...(options.now ? { now: options.now } : {}),
     onInvariantViolation: (what, detail) => {
       metrics.invariantViolations.inc();
@@ -203,17 +208,27 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
   });
   const catalog = new CatalogReads((work) => service.read(work));
   const importCatalog = (params: Parameters<typeof runCatalogImport>[0]) =>
-    runCatalogImport(params, (parts) => service.importCatalog(parts), log, bundled);
+    runCatalogImport(
+      params,
+      (parts) => service.importCatalog(parts),
+      log,
+      bundled,
+      config.catalogImport,
+      config.limits,
+    );
   const subscriptions = new Subscriptions();
   writeLog.onApplied((entries) => subscriptions.publish(entries));
 
-  const dispatcher = new Dispatcher<ConnectionContext>({
-    onInternalError: (method, error) => log.error({ err: error, method }, 'internal error in RPC method'),
-    onCall: (method, outcome, seconds) => {
-      metrics.rpcCalls.inc({ method, outcome });
-      metrics.rpcSeconds.observe({ method }, seconds);
+  const dispatcher = new Dispatcher<ConnectionContext>(
+    {
+      onInternalError: (method, error) => log.error({ err: error, method }, 'internal error in RPC method'),
+      onCall: (method, outcome, seconds) => {
+        metrics.rpcCalls.inc({ method, outcome });
+        metrics.rpcSeconds.observe({ method }, seconds);
+      },
     },
-  });
+    config.limits,
+  );
   registerHandlers(dispatcher, {
     service,
     catalog,
@@ -225,6 +240,12 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
     version: VERSION,
     tokensEqual,
     importCatalog,
+    holdQuota: new HoldQuota(
+      config.limits.MAX_HELD_SEATS_PER_CONNECTION,
+      config.limits.MAX_HELD_SEATS_PER_ADDRESS,
+      options.now,
+    ),
+    maxSubscriptions: config.limits.RPC_MAX_SUBSCRIPTIONS,
   });
   // A write forwarded by a slave enters through the same door as a client's call: the dispatcher
   // validates it, counts it and runs the same handler, which never forwards it again.
@@ -255,6 +276,9 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
     onConnections: (delta) => metrics.connections.inc(delta),
     onRateLimited: () => metrics.rateLimited.inc(),
     ...(options.rate ? { rate: options.rate } : {}),
+    limits: config.limits,
+    allowedOrigins: config.allowedOrigins,
+    trustedProxies: config.trustedProxies,
   });
 
   const app = express();
@@ -282,11 +306,17 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
       stopping: () => stop.draining,
     }),
   );
+  // The ticket signing key's public half, so a door scanner verifies tickets offline (JWKS).
+  const jwks = ticketJwks(config.secret);
+  app.get('/.well-known/jwks.json', (_req, res) => {
+    res.json(jwks);
+  });
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
   const server: Server = createServer(app);
+  hardenHttpServer(server, config.limits);
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (request.url ?? '').split('?')[0];
     if (path === '/rpc') {

@@ -193,3 +193,31 @@ test('seats.changed reaches a second connection promptly after each commit', (t)
     );
     t.is((await rpcError(watcher.call('seats.subscribe', { showId: 'nope' }))).reason, 'SHOW_NOT_FOUND');
   }));
+
+test('a client cannot hoard seats: at most 40 on hold per connection and per address, and a hold renews a bounded number of times', (t) =>
+  withNode(t, async ({ connect }) => {
+    const c1 = await connect();
+    const c2 = await connect();
+    const rows = ['A', 'B', 'C', 'D'];
+    const holds = [];
+    for (const row of rows) {
+      const seatIds = Array.from({ length: 10 }, (_, i) => `${row}${i + 1}`);
+      holds.push(await c1.call('seats.hold', { showId: 'show-big', seatIds }));
+    }
+    const more = await rpcError(c1.call('seats.hold', { showId: 'show-soon', seatIds: ['A1'] }));
+    t.is(more.reason, 'TOO_MANY_SEATS');
+    // Another socket from the same address shares the address's quota.
+    t.is((await rpcError(c2.call('seats.hold', { showId: 'show-soon', seatIds: ['A1'] }))).reason, 'TOO_MANY_SEATS');
+    await c1.call('seats.release', { holdId: holds[0]!.holdId });
+    const small = await c2.call('seats.hold', { showId: 'show-soon', seatIds: ['A1'] });
+    // Renewing keeps the same hold; after MAX_HOLD_RENEWALS (5) renewals it must be booked or let go.
+    for (let k = 0; k < 5; k++) {
+      await c2.call('seats.hold', { showId: 'show-soon', seatIds: ['A1'], holdId: small.holdId });
+    }
+    const renewed = await rpcError(
+      c2.call('seats.hold', { showId: 'show-soon', seatIds: ['A1'], holdId: small.holdId }),
+    );
+    t.is(renewed.reason, 'RATE_LIMITED');
+    const booking = await c2.call('bookings.confirm', { holdId: small.holdId, customer: customer(9) });
+    t.deepEqual(booking.seatIds, ['A1']);
+  }));

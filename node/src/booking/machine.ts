@@ -53,6 +53,8 @@ export interface HoldState {
   readonly bookingId: string | null;
   /** Index of the entry that last changed the hold. */
   readonly index: number;
+  /** How often the hold was renewed (changed or extended) since it was taken; not persisted. */
+  readonly renewals?: number;
 }
 
 export interface BookingState {
@@ -246,6 +248,7 @@ export class BookingMachine {
     now: number,
     ttlMs: number,
     newHoldId: () => string,
+    maxRenewals = Number.POSITIVE_INFINITY,
   ): Command[] {
     tooMany(p.seatIds, 'hold');
     const show = this.bookableShow(p.showId, now);
@@ -257,6 +260,12 @@ export class BookingMachine {
         throw new AppError('HOLD_NOT_FOUND', 'no active hold with that id for this show');
       }
       if (hold.expiresAtMs <= now) throw new AppError('HOLD_EXPIRED', 'that hold has expired');
+      if ((hold.renewals ?? 0) >= maxRenewals) {
+        // Renewing forever would keep seats from everyone else: book them or let them go.
+        throw new AppError('RATE_LIMITED', `a hold can be renewed at most ${maxRenewals} times`, {
+          max: maxRenewals,
+        });
+      }
       previous = hold.seatIds;
     }
     const expire = this.#freeOrLapsed(p.showId, p.seatIds, p.holdId ?? null, now);
@@ -442,6 +451,7 @@ export class BookingMachine {
           state: 'active',
           bookingId: null,
           index: entry.index,
+          renewals: existing ? (existing.renewals ?? 0) + 1 : 0,
         });
         return OK;
       }

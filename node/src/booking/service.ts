@@ -32,6 +32,8 @@ export interface BookingServiceOptions {
   /** The master's clock; injectable so tests can move time. */
   now?: () => number;
   dbConcurrency?: number;
+  /** How often one hold may be renewed (limits.ts MAX_HOLD_RENEWALS). */
+  maxHoldRenewals?: number;
   /** A decision the tail accepted was rejected when applied to it: a bug, never expected. */
   onInvariantViolation?: (what: string, detail: Record<string, unknown>) => void;
 }
@@ -132,7 +134,13 @@ export class BookingService {
 
   async hold(p: ValidParamsOf<'seats.hold'>): Promise<Hold> {
     const tail = this.#tailNow();
-    const commands = tail.decideHold(p, this.#now(), this.options.holdTtlMs, () => newId('h'));
+    const commands = tail.decideHold(
+      p,
+      this.#now(),
+      this.options.holdTtlMs,
+      () => newId('h'),
+      this.options.maxHoldRenewals,
+    );
     const proposals = commands.map((c) => this.#propose(tail, c));
     const set = commands.at(-1) as Extract<Command, { kind: 'hold.set' }>;
     await this.#settled(proposals.at(-1)!);

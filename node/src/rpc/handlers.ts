@@ -11,16 +11,21 @@ import type { EventLog } from '../events.js';
 import { MAX_READ_AHEAD, READ_WAIT_MS } from '../limits.js';
 import type { WriteLog } from '../log/write-log.js';
 import { AppError } from '../protocol/errors.js';
-import type { ValidParamsOf } from '../protocol/methods.js';
+import type { ResultOf, ValidParamsOf } from '../protocol/methods.js';
 import type { ImportReport } from '../protocol/model.js';
 import { buildOpenRpcDocument } from '../protocol/openrpc.js';
 import { allBookings } from '../store/queries.js';
 import type { Dispatcher } from './dispatcher.js';
+import type { HeldByConnection, HoldQuota } from './hold-quota.js';
 import type { Subscriber, Subscriptions } from './subscriptions.js';
 
 export interface ConnectionContext extends Subscriber {
   admin: boolean;
   shows: Set<string>;
+  /** The client's address as this node sees it (behind Nginx: the address Nginx reports). */
+  address?: string;
+  /** Holds this connection took and that may still be live (for the hold quota). */
+  held?: HeldByConnection;
   /** A write a slave forwarded to this node: it runs here or fails, it is never forwarded again. */
   forwarded?: boolean;
 }
@@ -36,6 +41,9 @@ export interface HandlerDeps {
   adminToken: string | null;
   version: string;
   importCatalog: (params: ValidParamsOf<'admin.importCatalog'>) => Promise<ImportReport>;
+  /** Seats on hold per client; enforced where the client connects. */
+  holdQuota: HoldQuota;
+  maxSubscriptions: number;
   tokensEqual: (a: string, b: string) => boolean;
 }
 
@@ -49,7 +57,7 @@ export const WRITE_METHODS = [
   'admin.importCatalog',
 ] as const;
 export type WriteMethod = (typeof WRITE_METHODS)[number];
-export type LocalWrites = { [M in WriteMethod]: (params: ValidParamsOf<M>) => Promise<unknown> };
+export type LocalWrites = { [M in WriteMethod]: (params: ValidParamsOf<M>) => Promise<ResultOf<M>> };
 
 /** What each write does on the master: one table for local calls and calls forwarded by slaves. */
 export function localWrites(d: Pick<HandlerDeps, 'service' | 'importCatalog'>): LocalWrites {
@@ -98,16 +106,29 @@ export function registerHandlers(rpc: Dispatcher<ConnectionContext>, d: HandlerD
     return d.catalog.shows(filter);
   });
   rpc.method('seats.map', (p) => afterApplied(p.afterCommitIndex, async () => d.service.seatMap(p.showId)));
-  rpc.method('seats.hold', (p, context) =>
-    d.cluster.write('seats.hold', p, () => w['seats.hold'](p), context),
-  );
-  rpc.method('seats.release', (p, context) =>
-    d.cluster.write('seats.release', p, () => w['seats.release'](p), context),
-  );
+  const quotaOf = (context: ConnectionContext) => {
+    context.held ??= new Map();
+    return { address: context.address ?? 'local', held: context.held };
+  };
+  rpc.method('seats.hold', async (p, context) => {
+    const q = quotaOf(context);
+    if (!context.forwarded) d.holdQuota.check(q.address, q.held, p.seatIds.length, p.holdId);
+    const hold = await d.cluster.write('seats.hold', p, () => w['seats.hold'](p), context);
+    if (!context.forwarded) {
+      d.holdQuota.taken(q.address, q.held, hold.holdId, hold.seatIds.length, Date.parse(hold.expiresAt));
+    }
+    return hold;
+  });
+  rpc.method('seats.release', async (p, context) => {
+    const released = await d.cluster.write('seats.release', p, () => w['seats.release'](p), context);
+    const q = quotaOf(context);
+    d.holdQuota.ended(q.address, q.held, p.holdId);
+    return released;
+  });
   rpc.method('seats.subscribe', async (p, context) => {
     d.service.seatMap(p.showId); // SHOW_NOT_FOUND for unknown shows
-    if (!context.shows.has(p.showId) && context.shows.size >= 50) {
-      throw new AppError('RATE_LIMITED', 'at most 50 subscriptions per connection');
+    if (!context.shows.has(p.showId) && context.shows.size >= d.maxSubscriptions) {
+      throw new AppError('RATE_LIMITED', `at most ${d.maxSubscriptions} subscriptions per connection`);
     }
     context.shows.add(p.showId);
     d.subscriptions.add(p.showId, context);
@@ -118,9 +139,12 @@ export function registerHandlers(rpc: Dispatcher<ConnectionContext>, d: HandlerD
     d.subscriptions.remove(p.showId, context);
     return { showId: p.showId, subscribed: false as const };
   });
-  rpc.method('bookings.confirm', (p, context) =>
-    d.cluster.write('bookings.confirm', p, () => w['bookings.confirm'](p), context),
-  );
+  rpc.method('bookings.confirm', async (p, context) => {
+    const booking = await d.cluster.write('bookings.confirm', p, () => w['bookings.confirm'](p), context);
+    const q = quotaOf(context);
+    d.holdQuota.ended(q.address, q.held, p.holdId);
+    return booking;
+  });
   rpc.method('bookings.book', (p, context) =>
     d.cluster.write('bookings.book', p, () => w['bookings.book'](p), context),
   );
