@@ -40,8 +40,13 @@ export default class Bench extends BaseCommand<typeof Bench> {
     }),
     hot: Flags.boolean({ summary: 'Flash sale: many clients, the few seats of one show.' }),
     baseline: Flags.boolean({
-      summary: 'Also run the same bookings straight against one MySQL and print the ratio.',
+      summary:
+        'Also run the same bookings straight against one MySQL and print the ratio: one transaction per booking that inserts its seat claims and lets the (show, seat) key decide.',
       exclusive: ['hot'],
+    }),
+    'baseline-read': Flags.boolean({
+      summary: 'With --baseline: the weaker baseline that reads the show’s claims before it writes.',
+      dependsOn: ['baseline'],
     }),
     'mysql-url': Flags.string({
       summary: 'MySQL server for --baseline (default: the cluster’s own, else mysql://root@127.0.0.1:3306).',
@@ -59,6 +64,7 @@ export default class Bench extends BaseCommand<typeof Bench> {
         durationMs: parseDuration(f.duration),
         hot: f.hot,
         baseline: f.baseline,
+        baselineRead: f['baseline-read'],
         baselineMysqlUrl: normalizeServerUrl(
           f['mysql-url'] ?? (state.driver === 'local' ? state.spec.mysqlUrl : DEFAULT_MYSQL_URL),
         ),
@@ -103,6 +109,12 @@ export default class Bench extends BaseCommand<typeof Bench> {
               },
             ]
           : []),
+        {
+          label: 'elections / NO_MASTER during the run',
+          value: `${result.stability.elections} / ${result.stability.noMaster}`,
+          target: '0 / 0',
+          met: result.stability.elections === 0 && result.stability.noMaster === 0,
+        },
         ...(result.flashSale
           ? [
               {
@@ -133,6 +145,10 @@ export default class Bench extends BaseCommand<typeof Bench> {
       );
       this.log(`  ratio cluster / MySQL: ${result.ratio ?? '–'}`);
     }
+    const st = result.stability;
+    this.log(
+      `  elections during the run: ${st.elections}${st.electionsStarted === null ? '' : ` (${st.electionsStarted} started)`}, NO_MASTER answers: ${st.noMaster}, master ${st.masterBefore ?? '–'} → ${st.masterAfter ?? '–'}`,
+    );
     const errors = Object.entries(c.errors);
     this.log(`  errors: ${errors.length === 0 ? 'none' : errors.map(([k, v]) => `${k} ${v}`).join(', ')}`);
     if (result.flashSale) {

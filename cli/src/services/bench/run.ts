@@ -23,6 +23,8 @@ export interface BenchOptions {
   durationMs: number;
   hot: boolean;
   baseline: boolean;
+  /** The baseline reads the show's claims before it writes (the weaker design the first runs used). */
+  baselineRead?: boolean;
   /** MySQL server for the baseline (no database name). */
   baselineMysqlUrl: string;
   seed: number;
@@ -67,6 +69,67 @@ export interface BenchResult {
   flashSale?: FlashSale;
   series: SeriesPoint[];
   baselineSeries?: SeriesPoint[];
+  /** What the cluster did meanwhile: elections run and NO_MASTER answers clients got. */
+  stability: Stability;
+}
+
+export interface Stability {
+  /** Epochs the cluster moved through during the run (each is one completed election). */
+  elections: number;
+  /** Elections the nodes started (completed or not), from their booking_elections_started_total. */
+  electionsStarted: number | null;
+  noMaster: number;
+  masterBefore: number | null;
+  masterAfter: number | null;
+}
+
+interface ClusterMoment {
+  epoch: number;
+  masterId: number | null;
+  electionsStarted: number | null;
+}
+
+/** Epoch, master and elections started, as the nodes report them (loopback only). */
+async function moment(state: ClusterState): Promise<ClusterMoment> {
+  let epoch = 0;
+  let masterId: number | null = null;
+  let started: number | null = null;
+  for (const n of state.nodes) {
+    const status = await RpcClient.connect(n.rpcUrl, { connectTimeoutMs: 2000, callTimeoutMs: 2000 })
+      .then(async (rpc) => {
+        try {
+          return await rpc.call('cluster.status', {});
+        } finally {
+          await rpc.close();
+        }
+      })
+      .catch(() => null);
+    if (status && status.epoch >= epoch) {
+      epoch = status.epoch;
+      masterId = status.masterId;
+    }
+    const metrics = await fetch(`${n.rpcUrl.replace(/^ws/, 'http').replace(/\/rpc$/, '')}/metrics`, {
+      signal: AbortSignal.timeout(2000),
+    })
+      .then((r) => (r.ok ? r.text() : ''))
+      .catch(() => '');
+    const line = metrics.split('\n').find((l) => l.startsWith('booking_elections_started_total'));
+    if (line) started = (started ?? 0) + Number(line.split(' ').at(-1));
+  }
+  return { epoch, masterId, electionsStarted: started };
+}
+
+function stabilityOf(before: ClusterMoment, after: ClusterMoment, errors: Record<string, number>): Stability {
+  return {
+    elections: Math.max(0, after.epoch - before.epoch),
+    electionsStarted:
+      before.electionsStarted === null || after.electionsStarted === null
+        ? null
+        : Math.max(0, after.electionsStarted - before.electionsStarted),
+    noMaster: errors.NO_MASTER ?? 0,
+    masterBefore: before.masterId,
+    masterAfter: after.masterId,
+  };
 }
 
 export type Progress = (step: string, detail?: string) => void;
@@ -158,20 +221,33 @@ export async function runBench(
       clients: o.clients,
       durationS: o.durationMs / 1000,
     };
+    const before = await moment(state);
     if (o.hot) {
       progress('Flash sale', `${o.clients} clients, one show`);
       const sale = await flashSale(conns, shows, o);
-      return { ...base, mode: 'hot', ...sale };
+      return {
+        ...base,
+        mode: 'hot',
+        ...sale,
+        stability: stabilityOf(before, await moment(state), sale.cluster.errors),
+      };
     }
     progress('Booking through Nginx', `${o.durationMs / 1000} s`);
     const [, run] = await steady(cluster, shows, o);
-    const result: BenchResult = { ...base, mode: 'steady', cluster: figuresOf(run!), series: run!.series };
+    const result: BenchResult = {
+      ...base,
+      mode: 'steady',
+      cluster: figuresOf(run!),
+      series: run!.series,
+      stability: stabilityOf(before, await moment(state), run!.errors),
+    };
     if (o.baseline) {
       progress('Same bookings straight against one MySQL', `${o.durationMs / 1000} s`);
       const mysql = await MysqlBaseline.open(o.baselineMysqlUrl, o.clients);
       try {
         const side: Side = {
-          book: (c, pair) => mysql.book(pair, customerOf(c)),
+          book: (c, pair) =>
+            o.baselineRead ? mysql.bookWithRead(pair, customerOf(c)) : mysql.book(pair, customerOf(c)),
           cancel: (_c, code) => mysql.cancel(code),
         };
         const [, b] = await steady(side, mysql.shows(), o);
