@@ -76,6 +76,8 @@ export interface ReplicatedRoleDeps {
     status(peer: number): { role: Role; commitIndex: number } | undefined;
     forward(to: number, method: string, params: unknown, timeoutMs: number): Promise<unknown>;
   };
+  /** A forwarded write came back (answer or error) after `seconds`. */
+  onForwarded?(seconds: number): void;
 }
 
 /** How long a write waits for a master (an election usually takes well under this). */
@@ -139,9 +141,13 @@ export class ReplicatedRole implements ClusterRole {
       const core = this.d.log.core;
       const master = core.role === 'slave' ? core.masterId : null;
       if (master !== null && master !== this.d.nodeId) {
+        const sentAt = performance.now();
         try {
-          return (await this.d.links.forward(master, method, params, FORWARD_TIMEOUT_MS)) as T;
+          const result = (await this.d.links.forward(master, method, params, FORWARD_TIMEOUT_MS)) as T;
+          this.d.onForwarded?.((performance.now() - sentAt) / 1000);
+          return result;
         } catch (error) {
+          this.d.onForwarded?.((performance.now() - sentAt) / 1000);
           const f = error as ForwardFailed;
           const reason = (f.error?.data as { reason?: unknown } | undefined)?.reason;
           // Retry only what certainly did not run: never sent, or refused by a master that was not

@@ -84,6 +84,7 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
   const meta = await getMeta(pool);
   const clock = new LamportClock(Number(meta.get('lamport') ?? 0));
   const metrics = createMetrics(config.nodeId);
+  const stopLoopMonitor = metrics.observeEventLoop();
   const events = new EventLog(config.nodeId, clock, pool, (error) =>
     log.warn({ err: error }, 'saving events failed'),
   );
@@ -159,6 +160,7 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
         metrics.persistSeconds.observe(seconds);
       },
       onApplyFailure: applyFailed,
+      onCommitted: (seconds) => metrics.commitSeconds.observe(seconds),
     });
     await rlog.load();
     const links = new PeerTransport({
@@ -182,6 +184,7 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
       failureTimeoutMs: config.failureTimeoutMs,
       log: rlog,
       links,
+      onForwarded: (seconds) => metrics.forwardSeconds.observe(seconds),
     });
   }
   const writes: WriteLog<Command> = writeLog;
@@ -389,6 +392,7 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
       if (closed) return;
       closed = true;
       clearInterval(sweeper);
+      stopLoopMonitor();
       // Peer and client sockets first: server.close() only calls back once every connection
       // has ended, so ending them after it made every shutdown wait for a timeout.
       await cluster.close();

@@ -1,4 +1,5 @@
 /** Prometheus metrics of one node, on its own registry so several nodes can share a process in tests. */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export function createMetrics(nodeId: number) {
@@ -58,11 +59,41 @@ export function createMetrics(nodeId: number) {
       help: 'Decisions the master found inconsistent with its own state (never expected)',
       registers: [registry],
     }),
+    commitSeconds: new Histogram({
+      name: 'booking_commit_seconds',
+      help: 'From proposal to committed and applied on the master (the replication round trip of a write)',
+      buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    forwardSeconds: new Histogram({
+      name: 'booking_forward_seconds',
+      help: 'Writes a slave forwarded to the master, until the answer came back',
+      buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
     electionsStarted: new Counter({
       name: 'booking_elections_started_total',
       help: 'Elections this node started',
       registers: [registry],
     }),
+    /** Event-loop delay: what starves heartbeats and timers under load. */
+    observeEventLoop(): () => void {
+      const h = monitorEventLoopDelay({ resolution: 10 });
+      h.enable();
+      new Gauge({
+        name: 'booking_event_loop_lag_seconds',
+        help: 'Event-loop delay since the last scrape, by quantile',
+        labelNames: ['quantile'] as const,
+        registers: [registry],
+        collect() {
+          this.set({ quantile: '0.5' }, h.percentile(50) / 1e9);
+          this.set({ quantile: '0.99' }, h.percentile(99) / 1e9);
+          this.set({ quantile: '1' }, h.max / 1e9);
+          h.reset();
+        },
+      });
+      return () => h.disable();
+    },
     /** Gauges read from the log when scraped. */
     observeLog(read: () => LogFigures): void {
       const gauge = (name: string, help: string, value: (f: LogFigures) => number) =>

@@ -35,6 +35,8 @@ export interface ReplicatedLogOptions {
   onHeartbeat?(): void;
   /** A batch of appended entries was made durable here, in `seconds`. */
   onBatch?(entries: number, seconds: number): void;
+  /** A proposal of this master committed and applied here, `seconds` after it was proposed. */
+  onCommitted?(seconds: number): void;
   /** Applying committed entries failed (the database); it is retried. */
   onApplyFailure?(error: unknown, attempt: number): void;
   /** Recognises a command among the payloads peers send (anything else is refused). */
@@ -48,6 +50,7 @@ export interface ReplicatedLogOptions {
 interface Pending {
   epoch: number;
   lamport: number;
+  proposedAt: number;
   resolve: () => void;
   reject: (error: unknown) => void;
   timer: NodeJS.Timeout;
@@ -243,7 +246,14 @@ export class ReplicatedLog<C> implements WriteLog<C> {
           }),
         );
       }, this.#o.proposeTimeoutMs ?? PROPOSE_TIMEOUT_MS);
-      this.#pending.set(r.index, { epoch: r.epoch, lamport: r.lamport, resolve, reject, timer });
+      this.#pending.set(r.index, {
+        epoch: r.epoch,
+        lamport: r.lamport,
+        proposedAt: performance.now(),
+        resolve,
+        reject,
+        timer,
+      });
     });
     return { index: r.index, epoch: r.epoch, lamport: r.lamport, done };
   }
@@ -474,8 +484,10 @@ export class ReplicatedLog<C> implements WriteLog<C> {
   #settle(index: number, p: Pending, ours: boolean): void {
     this.#pending.delete(index);
     clearTimeout(p.timer);
-    if (ours) p.resolve();
-    else p.reject(new AppError('NO_MASTER', 'the write was lost in a failover; retry shortly'));
+    if (ours) {
+      this.#o.onCommitted?.((performance.now() - p.proposedAt) / 1000);
+      p.resolve();
+    } else p.reject(new AppError('NO_MASTER', 'the write was lost in a failover; retry shortly'));
   }
 
   #onEvent(e: ClusterEventRecord): void {
