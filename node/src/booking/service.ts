@@ -337,6 +337,9 @@ export class BookingService {
   /** Proposes and applies to the tail in one step. */
   #propose(tail: BookingMachine, command: Command): Proposal {
     const proposal = this.log.propose(command);
+    // Some proposals are not waited for (an expiry before a booking, all but the last part of an
+    // import: log order settles them); their failure must not become an unhandled rejection.
+    proposal.done.catch(() => undefined);
     const outcome = tail.apply({
       index: proposal.index,
       epoch: proposal.epoch,
