@@ -90,14 +90,49 @@ type Frame = {
   error?: unknown;
 };
 
-function parse(data: WebSocket.RawData): Frame | null {
+/** One frame's messages: a single object, or a batch (forwards and their replies travel batched). */
+function parse(data: WebSocket.RawData): Frame[] {
   try {
     const v = JSON.parse(data.toString('utf8')) as unknown;
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Frame) : null;
+    const list = Array.isArray(v) ? v : [v];
+    return list.filter((f): f is Frame => typeof f === 'object' && f !== null && !Array.isArray(f));
   } catch {
-    return null;
+    return [];
   }
 }
+
+/**
+ * Messages for one socket, gathered during one turn of the event loop and sent as one frame: under
+ * load many forwarded writes (and their answers) share a frame, a syscall and a parse.
+ */
+class FrameBatcher {
+  #queue: string[] = [];
+  #bytes = 0;
+  #scheduled = false;
+  constructor(private readonly flushTo: (frame: string) => void) {}
+  push(message: string): void {
+    this.#queue.push(message);
+    this.#bytes += message.length;
+    // A batch stays far below the peer frame limit: answers carry a QR code each.
+    if (this.#bytes >= FRAME_BATCH_BYTES) this.#flush();
+    if (this.#scheduled || this.#queue.length === 0) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#flush();
+    });
+  }
+  #flush(): void {
+    const q = this.#queue;
+    this.#queue = [];
+    this.#bytes = 0;
+    if (q.length === 1) this.flushTo(q[0]!);
+    else if (q.length > 1) this.flushTo(`[${q.join(',')}]`);
+  }
+}
+
+/** Bytes of messages gathered into one frame before it is sent at once. */
+const FRAME_BATCH_BYTES = 1 << 20;
 
 export class PeerTransport {
   readonly server: WebSocketServer;
@@ -227,7 +262,9 @@ export class PeerTransport {
         reject(new ForwardFailed(`node ${to} did not answer within ${timeoutMs} ms`, true));
       }, timeoutMs);
       link.pending.set(id, { resolve, reject, timer });
-      ws.send(JSON.stringify({ jsonrpc: '2.0', id, method: 'peer.forward', params: { method, params } }));
+      this.#batcherFor(ws).push(
+        JSON.stringify({ jsonrpc: '2.0', id, method: 'peer.forward', params: { method, params } }),
+      );
     });
   }
 
@@ -282,10 +319,10 @@ export class PeerTransport {
       this.#linkChanged(peer.id, true);
     });
     ws.on('message', (data) => {
-      const f = parse(data);
-      if (!f) return;
+      const frames = parse(data);
+      if (frames.length === 0) return;
       this.#heard(peer.id);
-      this.#onReply(link, f);
+      for (const f of frames) this.#onReply(link, f);
     });
     ws.on('error', () => ws.terminate());
     ws.on('close', () => {
@@ -341,12 +378,12 @@ export class PeerTransport {
     this.#linkChanged(from, true);
     ws.on('message', (data) => {
       this.#heard(from);
-      const f = parse(data);
-      if (!f) return;
-      if (f.method === 'peer.message') this.#o.onMessage(from, f.params);
-      else if (f.method === 'peer.status') this.#onStatus(from, f.params);
-      else if (f.method === 'peer.forward' && typeof f.id === 'number')
-        this.#onForward(ws, from, f.id, f.params);
+      for (const f of parse(data)) {
+        if (f.method === 'peer.message') this.#o.onMessage(from, f.params);
+        else if (f.method === 'peer.status') this.#onStatus(from, f.params);
+        else if (f.method === 'peer.forward' && typeof f.id === 'number')
+          this.#onForward(ws, from, f.id, f.params);
+      }
     });
     ws.on('error', () => ws.terminate());
     ws.on('close', () => {
@@ -366,9 +403,9 @@ export class PeerTransport {
 
   #onForward(ws: WebSocket, from: number, id: number, params: unknown): void {
     const p = params as { method?: unknown; params?: unknown } | null;
-    const reply = (body: Record<string, unknown>) => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ jsonrpc: '2.0', id, ...body }));
-    };
+    const batcher = this.#batcherFor(ws);
+    const reply = (body: Record<string, unknown>) =>
+      batcher.push(JSON.stringify({ jsonrpc: '2.0', id, ...body }));
     if (typeof p?.method !== 'string') {
       reply({ error: { code: -32600, message: 'Invalid forward' } });
       return;
@@ -377,6 +414,19 @@ export class PeerTransport {
       (result) => reply({ result }),
       (error: unknown) => reply({ error: this.#o.toError(error) }),
     );
+  }
+
+  readonly #batchers = new WeakMap<WebSocket, FrameBatcher>();
+
+  #batcherFor(ws: WebSocket): FrameBatcher {
+    let b = this.#batchers.get(ws);
+    if (!b) {
+      b = new FrameBatcher((frame) => {
+        if (ws.readyState === WebSocket.OPEN) ws.send(frame);
+      });
+      this.#batchers.set(ws, b);
+    }
+    return b;
   }
 
   #heard(peer: number): void {
