@@ -27,6 +27,8 @@ import { loadState, nodeOf, readState, saveState, validateClusterName } from './
 export const ELECTION_TIMEOUT_MS = 60_000;
 export const FAILOVER_TIMEOUT_MS = 30_000;
 export const CATCH_UP_TIMEOUT_MS = 60_000;
+/** After the election (start) or the catch-up (revive): the catalog and the last entries apply. */
+export const READY_TIMEOUT_MS = 30_000;
 
 export type Warn = (message: string) => void;
 
@@ -120,11 +122,63 @@ async function waitForNginx(state: ClusterState, timeoutMs: number): Promise<voi
   }
 }
 
+/** What a node's /readyz said: ready, a reason it is not, or null when it cannot be asked. */
+type ReadyAnswer = { ready: true } | { ready: false; reason: string } | null;
+
+/** A node's /readyz, next to its /rpc: directly for the local driver, through Nginx for docker. */
+export function readyUrl(rpcUrl: string): string {
+  return rpcUrl.replace(/^ws(s?):/, 'http$1:').replace(/\/rpc$/, '/readyz');
+}
+
+async function askReady(rpcUrl: string): Promise<ReadyAnswer | 'no-route'> {
+  try {
+    const response = await fetch(readyUrl(rpcUrl), { signal: AbortSignal.timeout(1000) });
+    // A proxy without the route (an older Nginx config) cannot tell; the other waits still hold.
+    if (response.status === 404) return 'no-route';
+    const body = (await response.json().catch(() => ({}))) as { reason?: string };
+    return response.ok ? { ready: true } : { ready: false, reason: body.reason ?? `HTTP ${response.status}` };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Waits until each node in `ids` answers /readyz 200: it knows the master, has caught up and has
+ * its catalog. The progress line shows why the others are not ready yet.
+ */
+async function waitForReady(
+  state: ClusterState,
+  ids: number[],
+  progress: Progress,
+  timeoutMs: number,
+  allow: string[] = [],
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let waiting: string[] = [];
+  for (;;) {
+    const answers = await Promise.all(ids.map((id) => askReady(nodeOf(state, id).rpcUrl)));
+    waiting = answers.flatMap((a, i) =>
+      a === 'no-route' || a?.ready || (a && allow.includes(a.reason))
+        ? []
+        : [`n${ids[i]} ${a === null ? 'not answering' : a.reason}`],
+    );
+    if (waiting.length === 0) return;
+    progress('Waiting for the nodes to be ready', waiting.join(', '));
+    if (Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new CliError(
+    `not ready after ${timeoutMs / 1000} s: ${waiting.join(', ')}`,
+    `see booking cluster status --name ${state.name} and booking cluster logs --name ${state.name}`,
+    exitCodes.timeout,
+  );
+}
+
 /**
  * A new cluster's master loads the bundled catalog right after the first election (a replicated
  * write). Wait for it through Nginx, so "ready" means a customer sees movies.
  */
-async function waitForCatalog(state: ClusterState, timeoutMs: number, warn: Warn): Promise<void> {
+async function waitForCatalog(state: ClusterState, timeoutMs: number, warn: Warn): Promise<boolean> {
   const url = `ws://127.0.0.1:${state.nginx.port}/rpc`;
   const loaded = await waitFor(
     'the catalog',
@@ -142,6 +196,7 @@ async function waitForCatalog(state: ClusterState, timeoutMs: number, warn: Warn
       `the cluster is up but shows no movies yet; load them with: booking catalog import --name ${state.name}`,
     );
   }
+  return loaded;
 }
 
 export interface StartOptions {
@@ -184,10 +239,19 @@ export async function startCluster(
   );
   progress('Waiting for nginx', state.url);
   await waitForNginx(state, 15_000);
+  let catalogLoaded = true;
   if (spec.catalog === 'bundled') {
     progress('Loading the catalog', 'bundled');
-    await waitForCatalog(state, 30_000, opts.warn ?? (() => {}));
+    catalogLoaded = await waitForCatalog(state, 30_000, opts.warn ?? (() => {}));
   }
+  // Without the catalog (already warned about) the nodes are otherwise ready: that is enough.
+  await waitForReady(
+    state,
+    state.nodes.map((n) => n.id),
+    progress,
+    READY_TIMEOUT_MS,
+    catalogLoaded ? [] : ['catalog-loading'],
+  );
   // A fresh look (commit indexes after the catalog) if it still shows the settled master; else
   // the view the wait accepted (a fresh look can catch a node between two heartbeats).
   const fresh = await observeCluster(state, driver);
@@ -319,6 +383,7 @@ export async function reviveNode(
       exitCodes.timeout,
     );
   }
+  await waitForReady(next, [nodeId], progress, READY_TIMEOUT_MS);
   return toStatusView(next, caughtUp);
 }
 

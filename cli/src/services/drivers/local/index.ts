@@ -198,10 +198,21 @@ async function stopNginx(state: ClusterState): Promise<void> {
   await terminate(state.nginx.pid, state.nginx.configFile, { sig: 'SIGTERM', graceMs: 5000 });
 }
 
+/**
+ * SIGTERM first: a node drains its calls, hands mastership over and closes its sockets with 1001
+ * (node/src/shutdown.ts), and forces its own exit after 8 s. SIGKILL only past that.
+ */
+const NODE_STOP_GRACE_MS = 10_000;
+
 async function stopNodes(state: ClusterState, dir: string): Promise<void> {
   await Promise.all(
     state.nodes.map(async (node) => {
-      if (node.pid) await terminate(node.pid, nodeMarker(state, dir, node.id), { graceMs: 5000 });
+      if (node.pid) {
+        await terminate(node.pid, nodeMarker(state, dir, node.id), {
+          sig: 'SIGTERM',
+          graceMs: NODE_STOP_GRACE_MS,
+        });
+      }
     }),
   );
 }
