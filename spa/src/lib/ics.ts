@@ -12,6 +12,35 @@ export function icsEscape(text: string): string {
   return text.replace(/\\/g, '\\\\').replace(/;/g, '\\;').replace(/,/g, '\\,').replace(/\r?\n/g, '\\n');
 }
 
+const encoder = new TextEncoder();
+/** RFC 5545 §3.1: a content line is at most 75 octets (not characters) before its CRLF. */
+const MAX_LINE_OCTETS = 75;
+
+/**
+ * Folds a content line longer than 75 octets: CRLF plus one space before each continuation, so
+ * each physical line, the space included, stays within 75 octets. Splits only between characters
+ * (never inside a UTF-8 sequence or a surrogate pair), so an unfolding reader gets the text back.
+ */
+export function foldLine(line: string): string {
+  const parts: string[] = [];
+  let current = '';
+  let octets = 0;
+  for (const char of line) {
+    const size = encoder.encode(char).length;
+    // The first physical line has all 75 octets; continuations spend one on the leading space.
+    const room = parts.length === 0 ? MAX_LINE_OCTETS : MAX_LINE_OCTETS - 1;
+    if (octets + size > room) {
+      parts.push(current);
+      current = '';
+      octets = 0;
+    }
+    current += char;
+    octets += size;
+  }
+  parts.push(current);
+  return parts.join('\r\n ');
+}
+
 export interface IcsEvent {
   uid: string;
   title: string;
@@ -41,5 +70,5 @@ export function buildIcs(event: IcsEvent): string {
     'END:VEVENT',
     'END:VCALENDAR',
   ];
-  return lines.join('\r\n') + '\r\n';
+  return `${lines.map(foldLine).join('\r\n')}\r\n`;
 }
