@@ -19,7 +19,9 @@ import {
 } from './messages.js';
 import { mulberry32 } from './prng.js';
 import { freshProgress, hasActiveQuorum, type PeerProgress, quorumMatch } from './progress.js';
-import { type LogChanges, ReplicationLog } from './replication-log.js';
+import { EMPTY_PREFIX, type LogChanges, ReplicationLog, type SnapshotPoint } from './replication-log.js';
+
+export type { SnapshotPoint } from './replication-log.js';
 
 export type Role = 'master' | 'slave' | 'candidate';
 
@@ -51,7 +53,13 @@ export interface ClusterConfig<P = unknown> {
    * Deliberately broken variants, only for showing that the simulation's checker catches them.
    * Never set these outside tests.
    */
-  unsafe?: { commitWithoutQuorum?: boolean; skipLogAdoption?: boolean; skipPreVote?: boolean };
+  unsafe?: {
+    commitWithoutQuorum?: boolean;
+    skipLogAdoption?: boolean;
+    skipPreVote?: boolean;
+    /** Drop the whole log on a snapshot install, even entries after the point it has acked. */
+    resetLogOnSnapshot?: boolean;
+  };
 }
 
 /** What the I/O layer loaded from durable storage at start (all of it optional on first boot). */
@@ -59,9 +67,15 @@ export interface PersistedState<P> {
   epoch: number;
   promisedEpoch?: number;
   promisedTo?: number | null;
+  /** The stored log: the entries after `snapshot.index`, contiguous. */
   log: readonly Entry<P>[];
+  /** Where the stored log starts (the last `persist.base` written). Default: never compacted. */
+  snapshot?: SnapshotPoint;
   commitIndex?: number;
-  /** Last index the application has applied durably (its own bookkeeping, e.g. in the same DB). */
+  /**
+   * Last index the application has applied durably (its own bookkeeping, e.g. in the same DB). Never
+   * below `snapshot.index`: the state covers the compacted prefix.
+   */
   appliedIndex?: number;
   lamport: number;
 }
@@ -69,7 +83,8 @@ export interface PersistedState<P> {
 /**
  * One batch of work for the I/O layer, etcd-Ready style. Handle it in this order:
  *
- * 1. `persist`: durably (one transaction is best) delete log entries >= `truncateFrom` if set, insert
+ * 1. `persist`: durably (one transaction is best) if `base` is set delete log entries <= base.index and
+ *    store `base` as where the log starts, delete log entries >= `truncateFrom` if set, insert
  *    `append`, and save `hardState` if set. Nothing else may happen before this is durable: the
  *    messages below promise things (votes, acks) that are only true once it is.
  * 2. `messages`: send each to `message.to` (best effort; losing them is fine, reordering is fine).
@@ -77,6 +92,9 @@ export interface PersistedState<P> {
  *    may lag behind (a separate applier): the entries are committed, and after a crash the core hands
  *    out again everything between the persisted applied index and the commit index.
  * 4. `advance(ready)`: after step 2; the master counts its own copy towards a majority from here.
+ * 5. `snapshotNeeded` (master only, any time): each peer listed needs entries this log compacted
+ *    away. Stream it the state machine's snapshot (see `snapshotPoint`), out of the core, and call
+ *    `reportSnapshot(peer, false)` if the transfer fails; success shows by itself (the peer acks).
  *
  * Call `ready()` again only after `advance()` of the previous one. `tick`, `step`, `propose` and
  * `flush` may be called at any time in between; their output goes into the next Ready.
@@ -86,6 +104,13 @@ export interface Ready<P> {
   messages: PeerMessage<P>[];
   committed: Entry<P>[];
   events: ClusterEventRecord[];
+  snapshotNeeded: SnapshotNeeded[];
+}
+
+/** A slave needs entries below `firstIndex`, which the master's log no longer holds. */
+export interface SnapshotNeeded {
+  to: number;
+  firstIndex: number;
 }
 
 export type ProposeResult = { index: number; epoch: number; lamport: number } | { notMaster: number | null };
@@ -98,6 +123,8 @@ export interface PeerView {
   lastHeardTicksAgo: number | null;
   matchIndex: number | null;
   caughtUp: boolean | null;
+  /** Master only: waiting for the peer to install a snapshot. */
+  snapshotting: boolean | null;
 }
 
 type ElectionPhase =
@@ -193,6 +220,7 @@ export class ClusterCore<P = unknown> {
 
   #outbox: PeerMessage<P>[] = [];
   #events: ClusterEventRecord[] = [];
+  #snapshotNeeded: SnapshotNeeded[] = [];
 
   constructor(config: ClusterConfig<P>, persisted: PersistedState<P>) {
     if (config.peerIds.includes(config.id)) throw new Error('peerIds must not contain the node itself');
@@ -206,18 +234,24 @@ export class ClusterCore<P = unknown> {
       random: mulberry32(config.id),
       ...config,
     };
-    this.#log = new ReplicationLog(persisted.log);
+    const base = persisted.snapshot ?? EMPTY_PREFIX;
+    this.#log = new ReplicationLog(persisted.log, base);
     this.#epoch = persisted.epoch;
     this.#promisedEpoch = Math.max(persisted.promisedEpoch ?? persisted.epoch, persisted.epoch);
     this.#promisedTo = persisted.promisedTo ?? null;
     this.#maxSeenEpoch = this.#promisedEpoch;
-    this.#commitIndex = Math.min(persisted.commitIndex ?? 0, this.#log.lastIndex);
-    this.#appliedIndex = Math.min(persisted.appliedIndex ?? 0, this.#commitIndex);
+    // The compacted prefix is applied, hence committed.
+    this.#commitIndex = Math.max(base.index, Math.min(persisted.commitIndex ?? 0, this.#log.lastIndex));
+    const applied = persisted.appliedIndex ?? 0;
+    if (applied < base.index) {
+      throw new Error(`applied index ${applied} is below the log's start ${base.index}: entries are lost`);
+    }
+    this.#appliedIndex = Math.min(applied, this.#commitIndex);
     this.#handedOut = this.#appliedIndex;
     this.#stableIndex = this.#log.lastIndex;
     // Entries carry Lamport times too: the clock must pass them even if `lamport` was saved earlier.
     this.#clock = config.clock ?? new LamportClock();
-    this.#clock.witness(Math.max(persisted.lamport, this.#log.entry(this.#log.lastIndex)?.lamport ?? 0));
+    this.#clock.witness(Math.max(persisted.lamport, this.#log.lamportAt(this.#log.lastIndex) ?? 0));
   }
 
   // ---- read-only view -------------------------------------------------------------------------
@@ -250,11 +284,36 @@ export class ClusterCore<P = unknown> {
   get serving(): boolean {
     return this.#role === 'master' && this.#barrierIndex === null;
   }
+  /** First index still in the log; everything before it is in the state machine's snapshot. */
+  get firstIndex(): number {
+    return this.#log.firstIndex;
+  }
+  /** Index the log was last compacted to (or a snapshot installed at); 0 if never. */
+  get snapshotIndex(): number {
+    return this.#log.base.index;
+  }
+  /** Entries held in memory (lastIndex - snapshotIndex). */
+  get retainedEntries(): number {
+    return this.#log.retained;
+  }
+  /** An entry that is still retained (undefined before `firstIndex`). */
   entry(index: number): Entry<P> | undefined {
     return this.#log.entry(index);
   }
-  entries(from = 1, to = this.#log.lastIndex): Entry<P>[] {
+  /** Retained entries in [from, to]. */
+  entries(from = this.#log.firstIndex, to = this.#log.lastIndex): Entry<P>[] {
     return this.#log.slice(from, to);
+  }
+  /**
+   * How to label a snapshot of the state machine taken at applied index `index`: that entry's
+   * epoch and Lamport time. Undefined if the log no longer knows it (below the snapshot point) or
+   * does not have it yet.
+   */
+  snapshotPoint(index: number): SnapshotPoint | undefined {
+    const epoch = this.#log.epochAt(index);
+    const lamport = this.#log.lamportAt(index);
+    if (epoch === undefined || lamport === undefined || index > this.#appliedIndex) return undefined;
+    return { index, epoch, lamport };
   }
 
   peers(): PeerView[] {
@@ -267,6 +326,7 @@ export class ClusterCore<P = unknown> {
         lastHeardTicksAgo: heard === undefined ? null : this.#now - heard,
         matchIndex: p ? p.match : null,
         caughtUp: p ? p.match >= this.#commitIndex : null,
+        snapshotting: p ? p.snapshotting : null,
       };
     });
   }
@@ -385,7 +445,7 @@ export class ClusterCore<P = unknown> {
   flush(): void {
     if (this.#role !== 'master') return;
     for (const [id, p] of this.#progress) {
-      const hasNew = !p.probing && p.next <= this.#log.lastIndex;
+      const hasNew = !p.probing && !p.snapshotting && p.next <= this.#log.lastIndex;
       if (hasNew || p.sentCommit < this.#commitIndex) this.#sendAppend(id, p);
     }
   }
@@ -419,11 +479,79 @@ export class ClusterCore<P = unknown> {
     return true;
   }
 
+  /**
+   * The driver recorded a snapshot: its durable state machine covers everything up to `index`, so
+   * the log may drop those entries (a `persist.base` in the next Ready deletes them from storage).
+   * Clamped to the applied index. Returns whether anything was dropped. A slave that later needs
+   * dropped entries gets a snapshot instead (`Ready.snapshotNeeded`).
+   */
+  compact(index: number): boolean {
+    const to = Math.min(index, this.#appliedIndex);
+    if (to <= this.#log.base.index) return false;
+    this.#log.compact(to);
+    return true;
+  }
+
+  /**
+   * The driver installed a snapshot of the state machine at `point` (streamed from master `from`
+   * of `epoch`): the durable state is now the state after `point.index`, and, in the same
+   * transaction, stored log entries <= point.index were deleted and the log's start set to `point`.
+   * Call it between `advance()` and the next `ready()`, and only for a snapshot past `appliedIndex`
+   * (check before streaming: nothing may apply meanwhile). Everything up to point.index is
+   * committed. If our log has the point's entry, it agrees up to there and the entries after it
+   * stay (we may have acked them: a master may count that copy towards a commit); otherwise
+   * nothing after it is committed and the next Ready truncates it (`truncateFrom`).
+   */
+  installSnapshot(point: SnapshotPoint, from: number, epoch: number): void {
+    if (point.index <= this.#appliedIndex) {
+      throw new Error(
+        `node ${this.id}: a snapshot at ${point.index} would take the state back from ${this.#appliedIndex}`,
+      );
+    }
+    if (this.#role === 'master') this.#stepDown('snapshot-installed', { index: point.index });
+    // Like an append from that master: from now on refuse older masters, whose logs may lack the
+    // entries the snapshot holds (we will claim to match any master we accept up to point.index).
+    if (epoch > this.#promisedEpoch) {
+      this.#promisedEpoch = epoch;
+      this.#promisedTo = from;
+      this.#maxSeenEpoch = Math.max(this.#maxSeenEpoch, epoch);
+    }
+    if (epoch > this.#epoch) this.#epoch = epoch;
+    if (this.#log.epochAt(point.index) === point.epoch && !this.#cfg.unsafe?.resetLogOnSnapshot) {
+      // Our log has the snapshot's last entry, so it agrees up to there and we keep what follows:
+      // we may have acked it, and a master may count that copy towards a commit.
+      this.#log.compact(point.index);
+    } else {
+      // Our log diverges at or before the point, so nothing in it past the point is committed.
+      this.#log.reset(point);
+    }
+    this.#clock.witness(point.lamport);
+    this.#commitIndex = Math.max(this.#commitIndex, point.index);
+    this.#appliedIndex = point.index;
+    this.#handedOut = point.index;
+    this.#stableIndex = Math.max(this.#stableIndex, point.index);
+    this.#hardDirty = true;
+    this.#emit('snapshot-installed', { index: point.index, epoch: point.epoch, from });
+    // "Done": the master resumes appends after the snapshot instead of waiting for a heartbeat.
+    if (this.#peerSet.has(from)) {
+      this.#send(from, { type: 'append-ok', epoch: this.#epoch, matchIndex: point.index });
+    }
+  }
+
+  /** The driver's snapshot transfer to `peer` failed: ask for another when the peer still needs one. */
+  reportSnapshot(peer: number, ok: boolean): void {
+    const p = this.#progress.get(peer);
+    if (ok || !p?.snapshotting) return;
+    p.snapshotting = false;
+    p.probing = true;
+  }
+
   hasReady(): boolean {
     return (
       this.#hardDirty ||
       this.#outbox.length > 0 ||
       this.#events.length > 0 ||
+      this.#snapshotNeeded.length > 0 ||
       this.#handedOut < Math.min(this.#commitIndex, this.#log.lastIndex) ||
       this.#log.dirty
     );
@@ -446,9 +574,16 @@ export class ClusterCore<P = unknown> {
     const commitTo = Math.min(this.#commitIndex, this.#log.lastIndex);
     const committed = this.#log.slice(this.#handedOut + 1, commitTo);
     this.#handedOut = Math.max(this.#handedOut, commitTo);
-    const rd: Ready<P> = { persist, messages: this.#outbox, committed, events: this.#events };
+    const rd: Ready<P> = {
+      persist,
+      messages: this.#outbox,
+      committed,
+      events: this.#events,
+      snapshotNeeded: this.#snapshotNeeded,
+    };
     this.#outbox = [];
     this.#events = [];
+    this.#snapshotNeeded = [];
     return rd;
   }
 
@@ -727,11 +862,14 @@ export class ClusterCore<P = unknown> {
     }
     // Only the candidate we promised: our log is frozen for it (older masters are refused).
     if (epoch !== this.#promisedEpoch || this.#promisedTo !== from) return;
+    // What we compacted is committed, so the candidate has it too if its log agrees at our start.
+    const start = Math.max(fromIndex, this.#log.firstIndex);
     this.#send(from, {
       type: 'fetch-reply',
       epoch,
-      fromIndex,
-      entries: this.#log.slice(fromIndex),
+      fromIndex: start,
+      prevEpoch: this.#log.epochAt(start - 1) ?? 0,
+      entries: this.#log.slice(start),
       commitIndex: this.#commitIndex,
     });
   }
@@ -742,8 +880,19 @@ export class ClusterCore<P = unknown> {
       phase?.kind !== 'fetching' ||
       m.epoch !== phase.epoch ||
       m.from !== phase.from ||
-      m.fromIndex !== phase.fromIndex
+      m.fromIndex < phase.fromIndex
     ) {
+      return;
+    }
+    if (m.fromIndex > phase.fromIndex && this.#log.epochAt(m.fromIndex - 1) !== m.prevEpoch) {
+      // The best log was compacted past entries we lack: we cannot adopt it without its snapshot.
+      // Stand back; that node (or one as up to date) stands and wins, then sends us a snapshot.
+      this.#phase = {
+        kind: 'awaiting',
+        reason: 'cannot-adopt',
+        deadline: deadline(this.#now, this.#cfg.failureTimeoutTicks, this.#cfg.random),
+      };
+      this.#emit('stepped-down', { reason: 'cannot-adopt', from: m.from, firstIndex: m.fromIndex });
       return;
     }
     // Make our log exactly the best one: keep the agreeing prefix, replace the rest.
@@ -822,6 +971,22 @@ export class ClusterCore<P = unknown> {
   }
 
   #sendAppend(to: number, p: PeerProgress): void {
+    const base = this.#log.base;
+    if (p.next <= base.index) {
+      // It needs entries we compacted away: only a snapshot can bring it up.
+      if (!p.snapshotting) this.#needSnapshot(to, p);
+      // Meanwhile a keep-alive it cannot match: its answer keeps its lease on us and ours on it.
+      this.#send(to, {
+        type: 'append',
+        epoch: this.#epoch,
+        prevIndex: base.index,
+        prevEpoch: base.epoch,
+        entries: [],
+        commitIndex: this.#commitIndex,
+      });
+      p.sentCommit = this.#commitIndex;
+      return;
+    }
     const from = p.next;
     const upTo = Math.min(this.#log.lastIndex, from + this.#cfg.maxAppendEntries - 1);
     const entries = this.#log.slice(from, upTo);
@@ -838,12 +1003,28 @@ export class ClusterCore<P = unknown> {
     if (!p.probing) p.next = upTo + 1;
   }
 
+  #needSnapshot(to: number, p: PeerProgress): void {
+    p.snapshotting = true;
+    p.probing = true;
+    this.#snapshotNeeded.push({ to, firstIndex: this.#log.firstIndex });
+    this.#emit('snapshot-needed', { peer: to, match: p.match, firstIndex: this.#log.firstIndex });
+  }
+
   #onAppendOk(from: number, epoch: number, matchIndex: number): void {
     const p = this.#progress.get(from);
     if (this.#role !== 'master' || epoch !== this.#epoch || !p) return;
     p.lastAckAt = this.#now;
     if (matchIndex > p.match) p.match = matchIndex;
     if (p.next <= p.match) p.next = p.match + 1;
+    if (p.snapshotting) {
+      if (p.next <= this.#log.base.index) {
+        // It installed a snapshot older than our start (we compacted again meanwhile), or the ack
+        // is stale: ask again; the driver ignores this while a transfer to it is still running.
+        if (matchIndex === p.match) this.#needSnapshot(from, p);
+        return;
+      }
+      p.snapshotting = false;
+    }
     p.probing = false;
     this.#maybeCommit();
     if (p.next <= this.#log.lastIndex) this.#sendAppend(from, p);
@@ -853,6 +1034,14 @@ export class ClusterCore<P = unknown> {
     const p = this.#progress.get(from);
     if (this.#role !== 'master' || epoch !== this.#epoch || !p) return;
     p.lastAckAt = this.#now;
+    if (p.snapshotting) {
+      // Waiting for its snapshot, unless it got past our start some other way.
+      if (hintIndex < this.#log.base.index) return;
+      p.snapshotting = false;
+      p.next = hintIndex + 1;
+      this.#sendAppend(from, p);
+      return;
+    }
     // Stale answers (reordered or duplicated) must not move `next` backwards needlessly.
     if (p.probing ? rejectedIndex !== p.next - 1 : rejectedIndex <= p.match) return;
     p.next = Math.max(p.match + 1, Math.min(rejectedIndex, hintIndex + 1));
@@ -897,27 +1086,37 @@ export class ClusterCore<P = unknown> {
     if (this.#role === 'master') this.#stepDown('fenced', { by: m.from, newEpoch: m.epoch });
     this.#follow(m.from);
 
-    if (m.prevIndex > this.#log.lastIndex || this.#log.epochAt(m.prevIndex) !== m.prevEpoch) {
+    let { prevIndex, prevEpoch, entries } = m;
+    const base = this.#log.base;
+    if (prevIndex < base.index) {
+      // Everything up to our start is committed and in our snapshot, and our promise is at least
+      // the epoch it was known committed in (see installSnapshot), so this master's log has it too.
+      const skip = Math.min(entries.length, base.index - prevIndex);
+      entries = entries.slice(skip);
+      prevIndex = base.index;
+      prevEpoch = base.epoch;
+    }
+    if (prevIndex > this.#log.lastIndex || this.#log.epochAt(prevIndex) !== prevEpoch) {
       const hint =
-        m.prevIndex > this.#log.lastIndex
+        prevIndex > this.#log.lastIndex
           ? this.#log.lastIndex
-          : this.#log.lastIndexAtOrBelowEpoch(m.prevIndex - 1, m.prevEpoch);
+          : this.#log.lastIndexAtOrBelowEpoch(prevIndex - 1, prevEpoch);
       this.#send(m.from, {
         type: 'append-nack',
         epoch: m.epoch,
-        rejectedIndex: m.prevIndex,
-        hintIndex: Math.max(hint, Math.min(this.#commitIndex, m.prevIndex - 1)),
+        rejectedIndex: prevIndex,
+        hintIndex: Math.max(hint, Math.min(this.#commitIndex, prevIndex - 1)),
       });
       if (m.commitIndex > this.#log.lastIndex) this.#setCatchingUp(true, m.commitIndex);
       return;
     }
-    for (const e of m.entries) {
+    for (const e of entries) {
       // Keep what agrees (a duplicate or reordered append must not cut entries off).
       if (this.#log.epochAt(e.index) === e.epoch) continue;
       this.#truncate(e.index);
       this.#log.append(e);
     }
-    const lastNew = m.prevIndex + m.entries.length;
+    const lastNew = prevIndex + entries.length;
     this.#advanceCommit(Math.min(m.commitIndex, lastNew));
     this.#send(m.from, { type: 'append-ok', epoch: m.epoch, matchIndex: lastNew });
     this.#setCatchingUp(m.commitIndex > lastNew, m.commitIndex);

@@ -7,7 +7,9 @@ export type ClusterEventType =
   | 'stepped-down'
   | 'view-change-done'
   | 'catch-up-started'
-  | 'catch-up-finished';
+  | 'catch-up-finished'
+  | 'snapshot-needed'
+  | 'snapshot-installed';
 
 export interface ClusterEventRecord {
   type: ClusterEventType;

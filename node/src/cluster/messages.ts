@@ -76,9 +76,14 @@ export interface FetchMessage extends Envelope {
   fromIndex: number;
 }
 
+/**
+ * The promiser's log from `fromIndex`, which is later than asked if it compacted the start away;
+ * `prevEpoch` is the epoch of its entry at fromIndex - 1, so the candidate can check it agrees.
+ */
 export interface FetchReplyMessage<P = unknown> extends Envelope {
   type: 'fetch-reply';
   fromIndex: number;
+  prevEpoch?: number;
   entries: Entry<P>[];
   commitIndex: number;
 }
@@ -189,6 +194,7 @@ export function parsePeerMessage(raw: unknown): PeerMessage<unknown> | null {
     case 'fetch-reply':
       if (!hasCounts(o, ['fromIndex', 'commitIndex']) || !isEntries(o['entries'], o['fromIndex'] as number))
         return null;
+      if ('prevEpoch' in o && !isCount(o['prevEpoch'])) return null;
       break;
     case 'append':
       if (!hasCounts(o, ['prevIndex', 'prevEpoch', 'commitIndex'])) return null;

@@ -15,10 +15,12 @@ export interface PeerProgress {
   lastAckAt: number;
   /** Commit index last told to the slave, to push commits without waiting for a heartbeat. */
   sentCommit: number;
+  /** It needs entries the log compacted away: waiting for it to install a snapshot. */
+  snapshotting: boolean;
 }
 
 export function freshProgress(next: number, now: number): PeerProgress {
-  return { match: 0, next, probing: true, lastAckAt: now, sentCommit: 0 };
+  return { match: 0, next, probing: true, lastAckAt: now, sentCommit: 0, snapshotting: false };
 }
 
 /** The highest index a majority (self included, with its durable index) has. */

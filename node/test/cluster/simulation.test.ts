@@ -20,7 +20,9 @@ if (single !== undefined) {
   test(`seed ${single}`, (t) => {
     const r = runSeed(Number(single), { trace: true });
     t.log(r.trace.join('\n'));
-    t.log(`committed ${r.committed}, acknowledged ${r.acked}, max epoch ${r.maxEpoch}`);
+    t.log(
+      `committed ${r.committed}, acknowledged ${r.acked}, max epoch ${r.maxEpoch}, snapshots ${r.snapshotInstalls}`,
+    );
     t.log(`converged ${r.convergedAfter ?? 'never'} ticks after the last fault (bound ${r.bound})`);
     t.true(r.ok, r.error);
   });
@@ -31,6 +33,7 @@ if (single !== undefined) {
       let committed = 0;
       let acked = 0;
       let slowest = 0;
+      let installs = 0;
       for (let seed = from; seed <= to; seed++) {
         const r = runSeed(seed);
         if (!r.ok) {
@@ -42,11 +45,14 @@ if (single !== undefined) {
         committed += r.committed;
         acked += r.acked;
         slowest = Math.max(slowest, r.convergedAfter ?? 0);
+        installs += r.snapshotInstalls;
       }
       t.log(`slowest convergence: ${slowest} ticks after the last fault`);
       // A run that commits nothing proves nothing: the schedules must leave room for progress.
       t.true(committed > (to - from + 1) * 10, `only ${committed} entries committed`);
       t.true(acked > (to - from + 1) * 5, `only ${acked} commands acknowledged`);
+      // Compaction at random points must leave far-behind nodes to catch up by snapshot.
+      t.true(installs > (to - from + 1) / 2, `only ${installs} snapshots installed`);
     });
   }
 
@@ -61,6 +67,20 @@ if (single !== undefined) {
     let caught = 0;
     for (let seed = 1; seed <= 60 && caught === 0; seed++) {
       if (!runSeed(seed, { unsafe: { skipLogAdoption: true } }).ok) caught++;
+    }
+    t.is(caught, 1);
+  });
+
+  test('the checker catches a snapshot install that drops acknowledged entries after the point', (t) => {
+    let caught = 0;
+    // Compacting after every other entry makes slaves install snapshots all the time.
+    const compaction = { every: 2, keep: 0, timeoutTicks: 30 };
+    for (let seed = 1; seed <= 100 && caught === 0; seed++) {
+      const r = runSeed(seed, { compaction, unsafe: { resetLogOnSnapshot: true } });
+      if (!r.ok) {
+        t.regex(r.error ?? '', /durable on \d nodes only|committed entry changed|is lost/);
+        caught++;
+      }
     }
     t.is(caught, 1);
   });

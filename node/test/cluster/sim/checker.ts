@@ -26,7 +26,38 @@ export class Checker {
   /** How far each node's applied entries were already checked. */
   readonly #checkedApplied = new Map<number, number>();
 
-  constructor(private readonly clusterSize: number) {}
+  /**
+   * `maxRetained`: when set, the retained log of every node must stay within it after every step
+   * (the driver compacts; the core must really drop what it compacted).
+   */
+  constructor(
+    private readonly clusterSize: number,
+    private readonly maxRetained?: (n: SimNode) => number,
+  ) {}
+
+  /**
+   * A node installed a snapshot: its state machine must be exactly the committed log up to the
+   * snapshot point. A snapshot that misses or changes a committed entry fails here, at once.
+   */
+  sawSnapshot(node: number, applied: readonly Entry<Payload>[], index: number): void {
+    if (applied.length !== index) {
+      throw new InvariantError(
+        `node ${node} installed a snapshot at ${index} holding ${applied.length} entries`,
+      );
+    }
+    if (index > this.committed.length) {
+      throw new InvariantError(
+        `node ${node} installed a snapshot at ${index} past the committed ${this.committed.length}`,
+      );
+    }
+    for (let i = 0; i < index; i++) {
+      if (!same(applied[i]!, this.committed[i]!)) {
+        throw new InvariantError(
+          `node ${node} installed a snapshot with ${describe(applied[i]!)}, committed is ${describe(this.committed[i]!)}`,
+        );
+      }
+    }
+  }
 
   /** A node applied these entries: they are committed. */
   sawCommitted(node: number, entries: readonly Entry<Payload>[]): void {
@@ -64,10 +95,11 @@ export class Checker {
           throw new InvariantError(`two masters in epoch ${core.epoch}: nodes ${was} and ${n.id}`);
         }
       }
-      // The in-memory log agrees with the committed log up to the node's commit index.
+      // The in-memory log agrees with the committed log up to the node's commit index (before its
+      // first index the state machine holds it: checked when applied or installed).
       const upTo = Math.min(core.commitIndex, this.committed.length);
       const from = this.#checkedApplied.get(n.id) ?? 0;
-      for (let i = Math.max(1, Math.min(from, upTo)); i <= upTo; i++) {
+      for (let i = Math.max(core.firstIndex, Math.min(from, upTo)); i <= upTo; i++) {
         const mine = core.entry(i);
         if (!mine || !same(mine, this.committed[i - 1]!)) {
           throw new InvariantError(
@@ -76,6 +108,21 @@ export class Checker {
         }
       }
       this.#checkedApplied.set(n.id, upTo);
+      if (core.appliedIndex < core.snapshotIndex || n.disk.applied.length < n.disk.base.index) {
+        throw new InvariantError(`node ${n.id} compacted past what it applied`);
+      }
+      const bound = this.maxRetained?.(n);
+      if (bound !== undefined && core.retainedEntries > bound) {
+        throw new InvariantError(`node ${n.id} retains ${core.retainedEntries} entries (bound ${bound})`);
+      }
+      // With no Ready pending, storage holds exactly the retained log: compaction reached the disk.
+      if (n.state === 'up' && !n.inflight && !core.hasReady()) {
+        if (n.disk.base.index !== core.snapshotIndex || n.disk.log.length !== core.retainedEntries) {
+          throw new InvariantError(
+            `node ${n.id} stores ${n.disk.log.length} entries after ${n.disk.base.index}, retains ${core.retainedEntries} after ${core.snapshotIndex}`,
+          );
+        }
+      }
     }
     this.#durableOnMajority(nodes);
   }
@@ -94,7 +141,9 @@ export class Checker {
       const e = this.committed[i - 1]!;
       let holders = 0;
       for (const n of nodes) {
-        const d = n.disk.log[i - 1];
+        // A compacted entry is held by the node's durable state machine (its snapshot).
+        const base = n.disk.base.index;
+        const d = i <= base ? n.disk.applied[i - 1] : n.disk.log[i - base - 1];
         if (d && same(d, e)) holders++;
       }
       if (holders < need) {

@@ -11,6 +11,7 @@ import { mulberry32 } from '../../../src/cluster/prng.js';
 import { Checker } from './checker.js';
 import { SimNetwork } from './network.js';
 import { type Payload, SimNode } from './sim-node.js';
+import { type CompactionPolicy, isSnapshotMessage, SnapshotDriver } from './snapshots.js';
 
 export const HEARTBEAT = 2;
 export const FAILURE_TIMEOUT = 10;
@@ -26,10 +27,20 @@ export class Scenario {
   /** Ticks a woken node owes, run right after the messages that waited for it. */
   readonly #owed = new Map<number, number>();
 
-  constructor(size: number, seed = 1, extra: Pick<ClusterConfig<Payload>, 'unsafe'> = {}) {
+  /** Set when the scenario compacts: the simulated driver's compaction and snapshot transfers. */
+  readonly snapshots: SnapshotDriver | null;
+
+  constructor(
+    size: number,
+    seed = 1,
+    extra: Pick<ClusterConfig<Payload>, 'unsafe' | 'maxAppendEntries'> = {},
+    compaction: CompactionPolicy | null = null,
+  ) {
     const ids = Array.from({ length: size }, (_, k) => k + 1);
     this.net = new SimNetwork(mulberry32(seed), { drop: 0, duplicate: 0, maxDelay: 1 });
-    this.checker = new Checker(size);
+    const snapshots = compaction ? new SnapshotDriver(compaction, mulberry32(seed + 1)) : null;
+    this.snapshots = snapshots;
+    this.checker = new Checker(size, snapshots ? (n) => snapshots.bound(n) : undefined);
     this.nodes = ids.map(
       (id) =>
         new SimNode(
@@ -100,7 +111,9 @@ export class Scenario {
       const s = this.node(to).state;
       return s === 'up' ? 'deliver' : s === 'paused' ? 'hold' : 'lose';
     })) {
-      this.node(m.to).core.step(m);
+      const target = this.node(m.to);
+      if (isSnapshotMessage(m)) this.snapshots?.deliver(target, m, this.checker);
+      else target.core.step(m);
     }
     for (const n of this.nodes) {
       if (n.state !== 'up') continue;
@@ -112,9 +125,10 @@ export class Scenario {
       if (n.state !== 'up') continue;
       n.core.flush();
       while (n.takeReady()) {
-        const { messages, committed } = n.completeReady();
+        const { messages, committed, snapshotNeeded } = n.completeReady();
         for (const m of messages) this.net.send(this.now, m);
         this.checker.sawCommitted(n.id, committed);
+        this.snapshots?.afterReady(n, snapshotNeeded, this.now, (m) => this.net.send(this.now, m as never));
         for (let k = this.#waiting.length - 1; k >= 0; k--) {
           const w = this.#waiting[k]!;
           const hit = w.node === n.id ? committed.find((e) => e.index === w.index) : undefined;
@@ -125,6 +139,7 @@ export class Scenario {
         }
       }
     }
+    this.snapshots?.tick(new Map(this.nodes.map((n) => [n.id, n])), this.now);
     this.checker.afterStep(this.nodes);
   }
 }

@@ -7,8 +7,8 @@
 import { type ClusterConfig, ClusterCore, type Ready } from '../../../src/cluster/core.js';
 import type { Entry, HardState } from '../../../src/cluster/entry.js';
 import type { ClusterEventRecord } from '../../../src/cluster/events.js';
-import type { PeerMessage } from '../../../src/cluster/messages.js';
 import { mulberry32 } from '../../../src/cluster/prng.js';
+import { EMPTY_PREFIX, type SnapshotPoint } from '../../../src/cluster/replication-log.js';
 
 export interface Payload {
   /** Unique per client command, so the checker can find it in every log. */
@@ -16,16 +16,19 @@ export interface Payload {
 }
 
 export interface Disk {
+  /** The stored log starts after this point (compaction or a snapshot install moved it). */
+  base: SnapshotPoint;
+  /** Entries after `base`, contiguous. */
   log: Entry<Payload>[];
   hard: HardState | null;
-  /** The state machine's durable content: applied entries, in order. */
+  /** The state machine's durable content: applied entries, in order (a snapshot is a prefix of it). */
   applied: Entry<Payload>[];
 }
 
 export type NodeState = 'up' | 'paused' | 'crashed';
 
 export class SimNode {
-  readonly disk: Disk = { log: [], hard: null, applied: [] };
+  readonly disk: Disk = { base: EMPTY_PREFIX, log: [], hard: null, applied: [] };
   core: ClusterCore<Payload>;
   state: NodeState = 'up';
   /** A Ready taken from the core and not yet persisted (the I/O layer is "busy" with it). */
@@ -54,6 +57,7 @@ export class SimNode {
         appliedIndex: this.disk.applied.at(-1)?.index ?? 0,
         lamport: hard?.lamport ?? 0,
         log: this.disk.log,
+        snapshot: this.disk.base,
       },
     );
   }
@@ -78,14 +82,20 @@ export class SimNode {
   }
 
   /** Persists, "sends", applies and advances the in-flight Ready. Returns the messages to send. */
-  completeReady(): { messages: PeerMessage<Payload>[]; committed: Entry<Payload>[] } {
+  completeReady(): Pick<Ready<Payload>, 'messages' | 'committed' | 'snapshotNeeded'> {
     const rd = this.inflight;
-    if (!rd) return { messages: [], committed: [] };
+    if (!rd) return { messages: [], committed: [], snapshotNeeded: [] };
     this.inflight = null;
-    const { truncateFrom, append, hardState } = rd.persist;
-    if (truncateFrom !== undefined) this.disk.log.length = Math.min(this.disk.log.length, truncateFrom - 1);
+    const { base, truncateFrom, append, hardState } = rd.persist;
+    if (base && base.index > this.disk.base.index) {
+      this.disk.log = this.disk.log.filter((e) => e.index > base.index);
+      this.disk.base = base;
+    }
+    const start = this.disk.base.index;
+    if (truncateFrom !== undefined)
+      this.disk.log.length = Math.max(0, Math.min(this.disk.log.length, truncateFrom - 1 - start));
     for (const e of append) {
-      if (e.index !== this.disk.log.length + 1) {
+      if (e.index !== start + this.disk.log.length + 1) {
         throw new Error(
           `node ${this.id}: persisted append at ${e.index} leaves a gap (${this.disk.log.length})`,
         );
@@ -100,6 +110,20 @@ export class SimNode {
     }
     this.events.push(...rd.events);
     this.core.advance(rd);
-    return { messages: rd.messages, committed: rd.committed };
+    return { messages: rd.messages, committed: rd.committed, snapshotNeeded: rd.snapshotNeeded };
+  }
+
+  /**
+   * Installs a snapshot of another node's state machine in one transaction: the state, the log's
+   * new start and the stored entries after it; then tells the core. Refused (false) while a Ready is
+   * in flight or if the state would not move forward.
+   */
+  installSnapshot(point: SnapshotPoint, applied: Entry<Payload>[], from: number, epoch: number): boolean {
+    if (this.state !== 'up' || this.inflight || point.index <= this.core.appliedIndex) return false;
+    this.disk.applied = applied.slice(0, point.index);
+    this.disk.log = this.disk.log.filter((e) => e.index > point.index);
+    this.disk.base = point;
+    this.core.installSnapshot(point, from, epoch);
+    return true;
   }
 }

@@ -12,6 +12,12 @@ import { mulberry32, randomInt } from '../../../src/cluster/prng.js';
 import { Checker, InvariantError } from './checker.js';
 import { SimNetwork } from './network.js';
 import { type Payload, SimNode } from './sim-node.js';
+import {
+  type CompactionPolicy,
+  isSnapshotMessage,
+  SnapshotDriver,
+  type SnapshotMessage,
+} from './snapshots.js';
 
 export interface SimOptions {
   nodes?: number;
@@ -22,6 +28,8 @@ export interface SimOptions {
   trace?: boolean;
   /** Keep this node cut off after the faults stop: the liveness check must then fail. */
   neverHeal?: number;
+  /** Log compaction: default random per seed (a quarter of the seeds never compact); null: never. */
+  compaction?: CompactionPolicy | null;
 }
 
 export interface SimResult {
@@ -32,6 +40,8 @@ export interface SimResult {
   committed: number;
   acked: number;
   masters: number;
+  /** Snapshots installed on far-behind nodes. */
+  snapshotInstalls: number;
   /** Highest epoch any node promised by the end (epoch inflation shows here). */
   maxEpoch: number;
   /** Ticks from the end of the faults until the cluster converged (undefined: it did not). */
@@ -97,7 +107,16 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
       ),
   );
   const byId = new Map(nodes.map((n) => [n.id, n]));
-  const checker = new Checker(size);
+  // Compaction at random points: every few applied entries, keeping a random tail.
+  const every = 2 + randomInt(random, 30);
+  const policy =
+    options.compaction !== undefined
+      ? options.compaction
+      : random() < 0.25
+        ? null
+        : { every, keep: randomInt(random, every), timeoutTicks: 3 * FAILURE_TIMEOUT };
+  const snapshots = policy ? new SnapshotDriver(policy, random) : null;
+  const checker = new Checker(size, snapshots ? (n) => snapshots.bound(n) : undefined);
   /** Client commands acknowledged to the "client": payload id → index. */
   const acked = new Map<string, number>();
   /** Proposed, not yet acknowledged: on which node, at which (index, epoch). */
@@ -129,6 +148,7 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
     owedTicks.set(n.id, catchUpTicks(now - (pausedAt.get(n.id) ?? now), FAILURE_TIMEOUT));
   };
 
+  const sendSnapshot = (m: SnapshotMessage) => net.send(now, m as never);
   const deliver = (messages: readonly { to: number }[]) => {
     for (const m of messages) net.send(now, m as never);
   };
@@ -139,13 +159,14 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
       if (!n.inflight && !n.takeReady()) return;
       if (!force && random() > weather.io) return;
       const seenEvents = n.events.length;
-      const { messages, committed } = n.completeReady();
+      const { messages, committed, snapshotNeeded } = n.completeReady();
       if (options.trace) {
         for (const e of n.events.slice(seenEvents))
           log(now, `node ${n.id} ${e.type} ${JSON.stringify(e.detail)}`);
       }
       deliver(messages);
       checker.sawCommitted(n.id, committed);
+      snapshots?.afterReady(n, snapshotNeeded, now, sendSnapshot);
       for (let k = waiting.length - 1; k >= 0; k--) {
         const w = waiting[k]!;
         if (w.node !== n.id) continue;
@@ -186,6 +207,8 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
         const r = down[randomInt(random, Math.max(1, down.length))];
         if (r) {
           r.restart();
+          // The driver compacts at boot too: a compaction lost in the crash is redone at once.
+          snapshots?.afterReady(r, [], now, sendSnapshot);
           log(now, `restart ${r.id}`);
           for (const x of nodes) if (x !== r) x.core.peerUp(r.id);
         }
@@ -225,7 +248,9 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
       const s = byId.get(to)!.state;
       return s === 'up' ? 'deliver' : s === 'paused' ? 'hold' : 'lose';
     })) {
-      byId.get(m.to)!.core.step(m);
+      const target = byId.get(m.to)!;
+      if (isSnapshotMessage(m)) snapshots?.deliver(target, m, checker);
+      else target.core.step(m);
     }
     for (const n of nodes) {
       if (n.state !== 'up') continue;
@@ -253,6 +278,7 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
     for (let k = waiting.length - 1; k >= 0; k--) {
       if (byId.get(waiting[k]!.node)!.state === 'crashed') waiting.splice(k, 1);
     }
+    snapshots?.tick(byId, now);
     checker.afterStep(nodes);
     for (const n of nodes) {
       const r = n.state === 'crashed' ? 'down' : `${n.core.role}@${n.core.epoch}`;
@@ -274,6 +300,7 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
     committed: checker.committed.length,
     acked: acked.size,
     masters: nodes.filter((n) => n.core.role === 'master' && n.state !== 'crashed').length,
+    snapshotInstalls: snapshots?.installs ?? 0,
     maxEpoch: Math.max(...nodes.map((n) => n.core.promisedEpoch)),
     ...(convergedAfter === undefined ? {} : { convergedAfter }),
     lag,
@@ -292,8 +319,10 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
     }
     net.faults = { drop: 0, duplicate: 0, maxDelay: 1, reorder: false };
     for (const n of nodes) {
-      if (n.state === 'crashed') n.restart();
-      else if (n.state === 'paused') resume(n);
+      if (n.state === 'crashed') {
+        n.restart();
+        snapshots?.afterReady(n, [], now, sendSnapshot);
+      } else if (n.state === 'paused') resume(n);
     }
     for (const n of nodes) for (const id of ids) if (id !== n.id) n.core.peerUp(id);
     log(now, 'calm');
@@ -332,7 +361,8 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
     }
     const master = nodes.find((n) => n.core.role === 'master')!;
     // Every acknowledged command is in the final log, exactly where it was acknowledged.
-    const finalLog = master.core.entries();
+    // The master's state machine: its log may be compacted.
+    const finalLog = master.disk.applied;
     for (const [id, index] of acked) {
       const e = finalLog[index - 1];
       if (e?.kind !== 'command' || e.payload.id !== id) {
