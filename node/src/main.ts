@@ -199,7 +199,7 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
     rejected: machine.rejectedCount,
   }));
 
-  const service = new BookingService(pool, writeLog, applier, workers, {
+  const service = new BookingService(pool, writeLog, applier, {
     holdTtlMs: config.holdTtlMs,
     secret: config.secret,
     maxHoldRenewals: config.limits.MAX_HOLD_RENEWALS,
@@ -243,6 +243,7 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
     version: VERSION,
     tokensEqual,
     importCatalog,
+    qr: (token) => workers.qr(token),
     holdQuota: new HoldQuota(
       config.limits.MAX_HELD_SEATS_PER_CONNECTION,
       config.limits.MAX_HELD_SEATS_PER_ADDRESS,

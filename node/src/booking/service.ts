@@ -22,7 +22,6 @@ import type { Command, NewBooking } from './entries.js';
 import { parseLayout } from './layout.js';
 import type { BookingMachine, BookingPlan, KeyUse } from './machine.js';
 import { signTicket, verifyTicket } from './tickets.js';
-import type { TicketWorkers } from './worker-pool.js';
 
 export { MAX_SEATS_PER_HOLD } from './machine.js';
 
@@ -59,7 +58,6 @@ export class BookingService {
     private readonly pool: Pool,
     private readonly log: WriteLog<Command>,
     private readonly applier: BookingApplier,
-    private readonly workers: TicketWorkers,
     private readonly options: BookingServiceOptions,
   ) {
     this.#now = options.now ?? Date.now;
@@ -282,9 +280,6 @@ export class BookingService {
       token,
     };
     const proposal = this.#propose(tail, { kind: 'booking.create', holdId: plan.holdId, booking });
-    // The QR code renders on the worker pool while the entry replicates.
-    const qr = this.workers.qr(token);
-    qr.catch(() => undefined);
     await this.#settled(proposal);
     return this.#present(
       {
@@ -296,7 +291,6 @@ export class BookingService {
         holdId: plan.holdId,
       },
       proposal.index,
-      await qr,
     );
   }
 
@@ -369,7 +363,12 @@ export class BookingService {
     }
   }
 
-  async #present(row: q.BookingRow, commitIndex?: number, qrSvg?: string): Promise<Booking> {
+  /**
+   * The booking as the wire shows it, except the QR code: `ticket.qrSvg` is rendered by the node
+   * that answers the client (rpc/handlers.ts), so a forwarded write's answer stays small and the
+   * rendering is spread over the nodes instead of piling up on the master.
+   */
+  #present(row: q.BookingRow, commitIndex?: number): Booking {
     return {
       id: row.id,
       code: row.code,
@@ -383,7 +382,7 @@ export class BookingService {
       lamport: row.lamport,
       epoch: row.epoch,
       commitIndex: commitIndex ?? row.commitIndex,
-      ticket: { token: row.token, qrSvg: qrSvg ?? (await this.workers.qr(row.token)) },
+      ticket: { token: row.token, qrSvg: '' },
     };
   }
 }

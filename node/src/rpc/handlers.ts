@@ -12,7 +12,7 @@ import { MAX_READ_AHEAD, READ_WAIT_MS } from '../limits.js';
 import type { WriteLog } from '../log/write-log.js';
 import { AppError } from '../protocol/errors.js';
 import type { ResultOf, ValidParamsOf } from '../protocol/methods.js';
-import type { ImportReport } from '../protocol/model.js';
+import type { Booking, ImportReport } from '../protocol/model.js';
 import { buildOpenRpcDocument } from '../protocol/openrpc.js';
 import { allBookings } from '../store/queries.js';
 import type { Dispatcher } from './dispatcher.js';
@@ -41,6 +41,8 @@ export interface HandlerDeps {
   adminToken: string | null;
   version: string;
   importCatalog: (params: ValidParamsOf<'admin.importCatalog'>) => Promise<ImportReport>;
+  /** Renders a ticket's QR code (the worker pool), on the node that answers the client. */
+  qr: (token: string) => Promise<string>;
   /** Seats on hold per client; enforced where the client connects. */
   holdQuota: HoldQuota;
   maxSubscriptions: number;
@@ -106,6 +108,11 @@ export function registerHandlers(rpc: Dispatcher<ConnectionContext>, d: HandlerD
     return d.catalog.shows(filter);
   });
   rpc.method('seats.map', (p) => afterApplied(p.afterCommitIndex, async () => d.service.seatMap(p.showId)));
+  /** The QR code is drawn where the answer leaves for the client; a forwarded answer goes back bare. */
+  const ticketed = async (b: Booking, context: ConnectionContext): Promise<Booking> =>
+    context.forwarded || b.ticket.qrSvg !== ''
+      ? b
+      : { ...b, ticket: { token: b.ticket.token, qrSvg: await d.qr(b.ticket.token) } };
   const quotaOf = (context: ConnectionContext) => {
     context.held ??= new Map();
     return { address: context.address ?? 'local', held: context.held };
@@ -143,14 +150,16 @@ export function registerHandlers(rpc: Dispatcher<ConnectionContext>, d: HandlerD
     const booking = await d.cluster.write('bookings.confirm', p, () => w['bookings.confirm'](p), context);
     const q = quotaOf(context);
     d.holdQuota.ended(q.address, q.held, p.holdId);
-    return booking;
+    return ticketed(booking, context);
   });
-  rpc.method('bookings.book', (p, context) =>
-    d.cluster.write('bookings.book', p, () => w['bookings.book'](p), context),
+  rpc.method('bookings.book', async (p, context) =>
+    ticketed(await d.cluster.write('bookings.book', p, () => w['bookings.book'](p), context), context),
   );
-  rpc.method('bookings.get', (p) => afterApplied(p.afterCommitIndex, () => d.service.getBooking(p.code)));
-  rpc.method('bookings.cancel', (p, context) =>
-    d.cluster.write('bookings.cancel', p, () => w['bookings.cancel'](p), context),
+  rpc.method('bookings.get', async (p, context) =>
+    ticketed(await afterApplied(p.afterCommitIndex, () => d.service.getBooking(p.code)), context),
+  );
+  rpc.method('bookings.cancel', async (p, context) =>
+    ticketed(await d.cluster.write('bookings.cancel', p, () => w['bookings.cancel'](p), context), context),
   );
   rpc.method('tickets.verify', (p) => d.service.verifyTicket(p.token));
   rpc.method('cluster.status', () => ({

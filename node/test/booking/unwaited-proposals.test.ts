@@ -8,7 +8,6 @@ import type { BookingApplier } from '../../src/booking/apply.js';
 import type { Command } from '../../src/booking/entries.js';
 import { BookingMachine } from '../../src/booking/machine.js';
 import { BookingService } from '../../src/booking/service.js';
-import type { TicketWorkers } from '../../src/booking/worker-pool.js';
 import type { Proposal, WriteLog } from '../../src/log/write-log.js';
 import { AppError } from '../../src/protocol/errors.js';
 
@@ -46,7 +45,6 @@ test('a lost proposal that nobody awaits does not reject unhandled', async (t) =
     null as never,
     losing,
     applier,
-    { qr: async () => '<svg/>' } as unknown as TicketWorkers,
     { holdTtlMs: 60_000, secret: 'x'.repeat(43) },
   );
   const snapshot = { movies: [], theaters: [], shows: [] };
