@@ -77,6 +77,21 @@ export function groupShows(shows: Show[], theaters: Theater[]): ShowGroup[] {
 
 export type Availability = 'sold-out' | 'few' | 'available';
 
+/** A show whose start time has passed can no longer be booked (the server says SHOW_STARTED). */
+export function hasStarted(show: Pick<Show, 'startsAt'>, nowMs: number): boolean {
+  return Date.parse(show.startsAt) <= nowMs;
+}
+
+/** What a showtime button offers: `started` and `sold-out` cannot be opened for booking. */
+export type ShowState = 'started' | Availability;
+
+export function showState(
+  show: Pick<Show, 'startsAt' | 'seatsAvailable' | 'seatsTotal'>,
+  nowMs: number,
+): ShowState {
+  return hasStarted(show, nowMs) ? 'started' : availability(show);
+}
+
 export function availability(show: Pick<Show, 'seatsAvailable' | 'seatsTotal'>): Availability {
   if (show.seatsAvailable <= 0) return 'sold-out';
   return show.seatsAvailable / Math.max(1, show.seatsTotal) < 0.2 ? 'few' : 'available';

@@ -1,4 +1,5 @@
-import { createRouter, createWebHistory } from 'vue-router';
+import { createRouter, createWebHistory, START_LOCATION } from 'vue-router';
+import { focusPageHeading } from '../lib/focus.ts';
 import NowShowing from '../views/NowShowing.vue';
 
 export const router = createRouter({
@@ -54,6 +55,11 @@ export const router = createRouter({
   scrollBehavior: () => ({ top: 0 }),
 });
 
-router.afterEach((to) => {
+router.afterEach((to, from, failure) => {
   document.title = `${String(to.meta.title ?? 'Booking')} · Booking`;
+  // Not on the first load (the browser starts at the top, as on any page load), nor after a
+  // navigation that did not happen.
+  if (failure || from === START_LOCATION) return;
+  const main = document.getElementById('main');
+  if (main) focusPageHeading(main);
 });

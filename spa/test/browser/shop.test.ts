@@ -382,3 +382,73 @@ test.serial(
     clean(t, w);
   },
 );
+
+test.serial(
+  'a show that has already started says so on the movie page and cannot be opened for booking',
+  async (t) => {
+    const real = await open(t);
+    const show = await t.context.pool.take(real.page);
+    const movie = await rpc(real.page, 'catalog.movie', { movieId: show.movieId });
+    const startsAt = Date.parse(show.startsAt);
+    const later = movie.shows.find((s) => Date.parse(s.startsAt) > startsAt + 60 * 60_000);
+    t.truthy(later, 'the movie has a show later than the one that will have started');
+
+    // The same cluster, seen by a customer whose clock says the show began five minutes ago.
+    const w = await open(t, '');
+    const { page } = w;
+    await page.clock.install({ time: startsAt + 5 * 60_000 });
+    await page.goto(`${t.context.stack.url}/movies/${show.movieId}`);
+    const closed = page.locator(`[data-testid="showtime-closed"][data-show="${show.id}"]`);
+    await closed.waitFor();
+    t.regex((await closed.textContent()) ?? '', /Started/);
+    t.regex((await closed.getAttribute('aria-label')) ?? '', /already started, no longer bookable$/);
+    t.is(await page.locator(`a[data-show="${show.id}"]`).count(), 0, 'no link to the seat map');
+    await closed.click();
+    t.true(page.url().endsWith(`/movies/${show.movieId}`), 'clicking it goes nowhere');
+    await page.locator(`a[data-show="${later!.id}"]`).waitFor();
+
+    // A bookmark or a shared link to its seat map: told, no seats offered, pointed elsewhere.
+    await page.goto(`${t.context.stack.url}${showPath(show)}`);
+    await page.getByRole('heading', { level: 1, name: 'This show has started' }).waitFor();
+    t.regex((await page.getByTestId('picker-error').textContent()) ?? '', /can no longer be booked/);
+    t.is(await page.locator('[data-seat]').count(), 0);
+    await page.getByRole('link', { name: 'Other showtimes' }).click();
+    await page.locator(`a[data-show="${later!.id}"]`).waitFor();
+
+    // With the real clock the show is still ahead, and bookable.
+    await real.page.goto(`${t.context.stack.url}/movies/${show.movieId}`);
+    await real.page.locator(`a[data-show="${show.id}"]`).waitFor();
+    clean(t, real, w);
+  },
+);
+
+test.serial("navigating moves focus to the new page's heading, not on the first load", async (t) => {
+  const w = await open(t);
+  const { page } = w;
+  const show = await t.context.pool.take(page);
+  const movie = await rpc(page, 'catalog.movie', { movieId: show.movieId });
+  const headingFocused = (text: string) =>
+    page.waitForFunction((want) => {
+      const el = document.activeElement;
+      return el?.tagName === 'H1' && (el.textContent ?? '').trim() === want;
+    }, text);
+
+  await page.getByTestId('movie-card').first().waitFor();
+  t.is(await page.evaluate(() => document.activeElement?.tagName), 'BODY', 'first load: focus untouched');
+
+  await page.getByTestId('movie-card').filter({ hasText: movie.title }).first().click();
+  await headingFocused(movie.title);
+  t.is(await page.evaluate(() => document.activeElement?.getAttribute('tabindex')), '-1', 'not a tab stop');
+
+  await page.locator(`[data-show="${show.id}"]`).click();
+  await headingFocused(movie.title);
+  await page.locator('[data-seat]').first().waitFor();
+
+  // From the header's own link (which stays on the page): focus still moves into the new page.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Find booking' }).click();
+  await headingFocused('Find a booking');
+  // Tab from the heading reaches the page's first control, as after a page load.
+  await page.keyboard.press('Tab');
+  t.is(await page.evaluate(() => document.activeElement?.id), 'code');
+  clean(t, w);
+});

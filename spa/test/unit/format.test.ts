@@ -1,5 +1,12 @@
 import test from 'ava';
-import { availability, formatCountdown, groupShows, localDate } from '../../src/lib/format.ts';
+import {
+  availability,
+  formatCountdown,
+  groupShows,
+  hasStarted,
+  localDate,
+  showState,
+} from '../../src/lib/format.ts';
 
 test('countdown shows m:ss, rounds up, never goes negative, and shows hours when there are some', (t) => {
   t.is(formatCountdown(300_000), '5:00');
@@ -55,4 +62,17 @@ test('availability buckets', (t) => {
   t.is(availability({ seatsAvailable: 0, seatsTotal: 100 }), 'sold-out');
   t.is(availability({ seatsAvailable: 10, seatsTotal: 100 }), 'few');
   t.is(availability({ seatsAvailable: 60, seatsTotal: 100 }), 'available');
+});
+
+test('a show that has started is "started" whatever its seats; before that, its availability', (t) => {
+  const startsAt = '2030-05-01T20:00:00+02:00';
+  const at = Date.parse('2030-05-01T18:00:00Z'); // 20:00 in +02:00: the very start
+  const show = { startsAt, seatsAvailable: 50, seatsTotal: 100 };
+  t.false(hasStarted(show, at - 1));
+  t.true(hasStarted(show, at), 'a show is started from its start time on');
+  t.is(showState(show, at - 60_000), 'available');
+  t.is(showState(show, at), 'started');
+  t.is(showState({ ...show, seatsAvailable: 0 }, at - 60_000), 'sold-out');
+  t.is(showState({ ...show, seatsAvailable: 0 }, at + 60_000), 'started');
+  t.is(showState({ ...show, seatsAvailable: 5 }, at - 60_000), 'few');
 });

@@ -143,7 +143,8 @@ function nginxConfig(dir: string, port: number, nodePorts: Map<number, number>):
       'proxy_http_version 1.1;',
       'proxy_set_header Upgrade $http_upgrade;',
       'proxy_set_header Connection $connection_upgrade;',
-      'proxy_set_header Host $host;',
+      // With its port: the node checks a browser's Origin against the Host it was asked for.
+      'proxy_set_header Host $http_host;',
       'proxy_read_timeout 1h;',
       '',
     ].join('\n'),
