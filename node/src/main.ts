@@ -78,6 +78,8 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
   for (const notice of startupNotices(config)) log[notice.level](notice.message);
   const bundled = options.bundledCatalog ?? ((days: number) => loadBundledCatalog(new Date(), days));
   const pool: Pool = await openDatabase(config.mysqlUrl);
+  // The write path's one-round-trip transactions (store/statements.ts) need multi-statement queries.
+  const writePool: Pool = await openDatabase(config.mysqlUrl, 4, true);
   const applied = await migrate(pool);
   if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
 
@@ -116,13 +118,22 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
   if (config.peers.length === 0) {
     const epoch = Math.max(1, Number(meta.get('epoch') ?? 1));
     await setMeta(pool, { epoch });
-    const local = new LocalLog<Command>(pool, applier, clock, epoch, machine.appliedIndex, MAX_READ_WAITERS, {
-      onBatch: (n, seconds) => {
-        metrics.commitBatch.observe(n);
-        metrics.persistSeconds.observe(seconds);
+    const local = new LocalLog<Command>(
+      pool,
+      writePool,
+      applier,
+      clock,
+      epoch,
+      machine.appliedIndex,
+      MAX_READ_WAITERS,
+      {
+        onBatch: (n, seconds) => {
+          metrics.commitBatch.observe(n);
+          metrics.persistSeconds.observe(seconds);
+        },
+        onApplyFailure: applyFailed,
       },
-      onApplyFailure: applyFailed,
-    });
+    );
     await local.load();
     writeLog = local;
     cluster = new SoloRole(() => ({
@@ -133,7 +144,7 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
       appliedIndex: local.appliedIndex,
     }));
   } else {
-    const rlog = new ReplicatedLog<Command>(pool, applier, clock, machine.appliedIndex, {
+    const rlog = new ReplicatedLog<Command>(pool, writePool, applier, clock, machine.appliedIndex, {
       nodeId: config.nodeId,
       peerIds: config.peers.map((p) => p.id),
       heartbeatMs: config.heartbeatMs,
@@ -408,6 +419,7 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
       await setMeta(pool, { lamport: clock.time }).catch(() => undefined);
       await workers.close();
       await pool.end();
+      await writePool.end();
     },
   };
 }

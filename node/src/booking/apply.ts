@@ -5,7 +5,7 @@
  */
 import { REMEMBERED_REJECTIONS } from '../limits.js';
 import type { Applier, PreparedBatch } from '../log/write-log.js';
-import { writeEffects } from '../store/effects.js';
+import { effectStatements } from '../store/effects.js';
 import type { BookingEntry, Command } from './entries.js';
 import type { BookingMachine, Outcome } from './machine.js';
 
@@ -39,7 +39,7 @@ export class BookingApplier implements Applier<Command> {
       }
       this.onRejected(rejected);
     });
-    return { write: (tx) => writeEffects(tx, effects), applied };
+    return { statements: effectStatements(effects), applied };
   }
 
   /** Why the entry at `index` was rejected, if it was (recently). */

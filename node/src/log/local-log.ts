@@ -7,7 +7,8 @@ import type { Pool } from 'mysql2/promise';
 import type { LamportClock } from '../cluster/lamport.js';
 import { MAX_BATCH_ENTRIES, PROPOSE_TIMEOUT_MS, RETRY_BACKOFF_MAX_MS } from '../limits.js';
 import { AppError } from '../protocol/errors.js';
-import { appendLog, inTransaction, lastLogEntry, readLog, setMeta } from '../store/queries.js';
+import { appendLogStatement, lastLogEntry, metaStatement, readLog } from '../store/queries.js';
+import { type Statement, transact } from '../store/statements.js';
 import { AppliedIndex } from './applied.js';
 import type { Applier, LogEntry, Proposal, WriteLog } from './write-log.js';
 
@@ -33,6 +34,8 @@ export class LocalLog<C> implements WriteLog<C> {
 
   constructor(
     private readonly pool: Pool,
+    /** Multi-statement pool for the one-round-trip transactions of the write path. */
+    private readonly writePool: Pool,
     private readonly applier: Applier<C>,
     private readonly clock: LamportClock,
     readonly epoch: number,
@@ -52,10 +55,10 @@ export class LocalLog<C> implements WriteLog<C> {
     if (this.#applied.index < (last?.index ?? 0)) {
       const entries = await readLog<C>(this.pool, this.#applied.index + 1);
       const batch = this.applier.prepare(entries, last!.index);
-      await inTransaction(this.pool, async (tx) => {
-        await batch.write(tx);
-        await setMeta(tx, { applied_index: last!.index });
-      });
+      await transact(this.writePool, [
+        ...batch.statements,
+        metaStatement({ applied_index: last!.index }) as Statement,
+      ]);
       this.#applied.advance(last!.index, batch.applied);
     }
   }
@@ -138,11 +141,15 @@ export class LocalLog<C> implements WriteLog<C> {
         const started = performance.now();
         for (let attempt = 0; ; attempt++) {
           try {
-            await inTransaction(this.pool, async (tx) => {
-              await appendLog(tx, entries);
-              await batch.write(tx);
-              await setMeta(tx, { applied_index: last, commit_index: last, lamport: this.clock.time });
-            });
+            await transact(this.writePool, [
+              appendLogStatement(entries) as Statement,
+              ...batch.statements,
+              metaStatement({
+                applied_index: last,
+                commit_index: last,
+                lamport: this.clock.time,
+              }) as Statement,
+            ]);
             this.#applyError = null;
             break;
           } catch (error) {

@@ -18,7 +18,8 @@ import type { ClusterEventRecord } from '../cluster/events.js';
 import type { LamportClock } from '../cluster/lamport.js';
 import { MAX_BATCH_ENTRIES, PROPOSE_TIMEOUT_MS, RETRY_BACKOFF_MAX_MS } from '../limits.js';
 import { AppError } from '../protocol/errors.js';
-import { getMeta, inTransaction, readClusterLog, setMeta, writeClusterLog } from '../store/queries.js';
+import { clusterLogStatements, getMeta, metaStatement, readClusterLog, setMeta } from '../store/queries.js';
+import { type Statement, transact } from '../store/statements.js';
 import { AppliedIndex } from './applied.js';
 import type { Applier, LogEntry, PreparedBatch, Proposal, WriteLog } from './write-log.js';
 
@@ -112,6 +113,8 @@ export class ReplicatedLog<C> implements WriteLog<C> {
 
   constructor(
     private readonly pool: Pool,
+    /** Multi-statement pool for the one-round-trip transactions of the write path. */
+    private readonly writePool: Pool,
     private readonly applier: Applier<C>,
     private readonly clock: LamportClock,
     appliedIndex: number,
@@ -395,18 +398,18 @@ export class ReplicatedLog<C> implements WriteLog<C> {
         ? 'persisting the replicated log and applying committed entries'
         : 'persisting the replicated log',
       () =>
-        inTransaction(this.pool, async (tx) => {
-          await writeClusterLog(tx, rd.persist);
-          if (apply) await apply.prepared.write(tx);
-          await setMeta(tx, {
+        transact(this.writePool, [
+          ...clusterLogStatements(rd.persist),
+          ...(apply ? apply.prepared.statements : []),
+          metaStatement({
             epoch: h.epoch,
             promised_epoch: h.promisedEpoch,
             promised_to: h.promisedTo ?? '',
             commit_index: h.commitIndex,
             lamport: h.lamport,
             ...(apply ? { applied_index: apply.through } : {}),
-          });
-        }),
+          }) as Statement,
+        ]),
       apply ? (error, attempt) => this.#applyFailed(error, attempt) : undefined,
     );
     if (hard) this.#saved = { epoch: h.epoch, promisedEpoch: h.promisedEpoch, promisedTo: h.promisedTo };
@@ -448,10 +451,10 @@ export class ReplicatedLog<C> implements WriteLog<C> {
       await this.#retrying(
         'applying committed entries',
         () =>
-          inTransaction(this.pool, async (tx) => {
-            await done.prepared.write(tx);
-            await setMeta(tx, { applied_index: done.through });
-          }),
+          transact(this.writePool, [
+            ...done.prepared.statements,
+            metaStatement({ applied_index: done.through }) as Statement,
+          ]),
         (error, attempt) => this.#applyFailed(error, attempt),
       );
       if (this.#closed) return;

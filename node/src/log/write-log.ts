@@ -3,7 +3,7 @@
  * command on a serving master, learn when it is committed and applied. A single node commits at
  * once; the cluster replicates first. Nothing above this interface knows which.
  */
-import type { Db } from '../store/queries.js';
+import type { Statement } from '../store/statements.js';
 
 export interface LogEntry<C> {
   index: number;
@@ -36,8 +36,8 @@ export interface Applier<C> {
 }
 
 export interface PreparedBatch<C> {
-  /** Writes the batch's effects inside the log's transaction; runs again if that transaction failed. */
-  write(tx: Db): Promise<void>;
+  /** The batch's effects, for the log's transaction (sent again if that transaction failed). */
+  readonly statements: readonly Statement[];
   /** The entries that took effect (rejected ones are left out), for notifications. */
   readonly applied: readonly LogEntry<C>[];
 }

@@ -14,8 +14,15 @@ export function splitMysqlUrl(url: string): DbTarget {
   return { serverUrl: parsed.toString().replace(/\/$/, ''), database };
 }
 
-/** Creates the database if needed and returns a pool bound to it. */
-export async function openDatabase(url: string, connectionLimit = 16): Promise<Pool> {
+/**
+ * Creates the database if needed and returns a pool bound to it. `multipleStatements` is for the
+ * write path's one-round-trip transactions only (store/statements.ts), never for reads.
+ */
+export async function openDatabase(
+  url: string,
+  connectionLimit = 16,
+  multipleStatements = false,
+): Promise<Pool> {
   const { serverUrl, database } = splitMysqlUrl(url);
   const admin = await mysql.createConnection({ uri: serverUrl, connectTimeout: 5000 });
   try {
@@ -32,7 +39,7 @@ export async function openDatabase(url: string, connectionLimit = 16): Promise<P
     supportBigNumbers: true,
     bigNumberStrings: false,
     dateStrings: true,
-    multipleStatements: false,
+    multipleStatements,
     charset: 'utf8mb4',
   });
 }

@@ -1,12 +1,12 @@
 /**
  * Writing a batch of applied entries: the net row changes the booking state machine computed
- * (booking/machine.ts), as a few multi-row statements inside the caller's transaction. This file
+ * (booking/machine.ts), as a few multi-row statements for the caller's transaction. This file
  * knows tables and rows, not booking rules: what a row change means was decided before it got here.
  */
-import type { ResultSetHeader } from 'mysql2/promise';
 import type { CatalogSnapshot } from '../catalog/model.js';
 import { localDateOf } from './local-date.js';
-import { type Db, upsertCatalog } from './queries.js';
+import { catalogStatements } from './queries.js';
+import type { Statement } from './statements.js';
 
 export interface SeatClaimWrite {
   showId: string;
@@ -72,47 +72,48 @@ function chunks<T>(list: readonly T[], size = ROWS_PER_STATEMENT): T[][] {
   return out;
 }
 
-async function exec(db: Db, sql: string, values: unknown[]): Promise<ResultSetHeader> {
-  const [result] = await db.query<ResultSetHeader>(sql, values);
-  return result;
-}
-
-export async function writeEffects(db: Db, e: Effects): Promise<void> {
-  for (const snapshot of e.catalogs) await upsertCatalog(db, snapshot, localDateOf);
+/** The statements that write a batch's effects, in order. */
+export function effectStatements(e: Effects): Statement[] {
+  const out: Statement[] = [];
+  for (const snapshot of e.catalogs) out.push(...catalogStatements(snapshot, localDateOf));
 
   const freedByShow = new Map<string, string[]>();
   for (const c of e.claimsFreed) freedByShow.set(c.showId, [...(freedByShow.get(c.showId) ?? []), c.seatId]);
   for (const [showId, seats] of freedByShow) {
     for (const part of chunks(seats)) {
-      await exec(db, `DELETE FROM seat_claims WHERE show_id = ? AND seat_id IN (${marks(part.length)})`, [
-        showId,
-        ...part,
-      ]);
+      out.push({
+        sql: `DELETE FROM seat_claims WHERE show_id = ? AND seat_id IN (${marks(part.length)})`,
+        values: [showId, ...part],
+      });
     }
   }
   for (const part of chunks(e.claimsTaken)) {
-    await exec(
-      db,
-      `INSERT INTO seat_claims (show_id, seat_id, hold_id, booking_id) VALUES ${rowsOf(part.length, 4)}`,
-      part.flatMap((c) => [c.showId, c.seatId, c.holdId, c.bookingId]),
-    );
+    out.push({
+      sql: `INSERT INTO seat_claims (show_id, seat_id, hold_id, booking_id) VALUES ${rowsOf(part.length, 4)}`,
+      values: part.flatMap((c) => [c.showId, c.seatId, c.holdId, c.bookingId]),
+    });
   }
   for (const part of chunks(e.holds)) {
-    await exec(
-      db,
-      `INSERT INTO holds (id, show_id, seat_ids, expires_at_ms, state, commit_index) VALUES ${rowsOf(part.length, 6)}
+    out.push({
+      sql: `INSERT INTO holds (id, show_id, seat_ids, expires_at_ms, state, commit_index) VALUES ${rowsOf(part.length, 6)}
        ON DUPLICATE KEY UPDATE seat_ids = VALUES(seat_ids), expires_at_ms = VALUES(expires_at_ms),
          state = VALUES(state), commit_index = VALUES(commit_index)`,
-      part.flatMap((h) => [h.id, h.showId, JSON.stringify(h.seatIds), h.expiresAtMs, h.state, h.commitIndex]),
-    );
+      values: part.flatMap((h) => [
+        h.id,
+        h.showId,
+        JSON.stringify(h.seatIds),
+        h.expiresAtMs,
+        h.state,
+        h.commitIndex,
+      ]),
+    });
   }
   for (const part of chunks(e.newBookings)) {
-    await exec(
-      db,
-      `INSERT INTO bookings (id, code, show_id, seat_ids, customer_name, customer_email, total_cents, currency,
+    out.push({
+      sql: `INSERT INTO bookings (id, code, show_id, seat_ids, customer_name, customer_email, total_cents, currency,
          status, created_at, lamport, epoch, commit_index, idempotency_key, request_hash, hold_id, token)
        VALUES ${rowsOf(part.length, 17)}`,
-      part.flatMap((b) => [
+      values: part.flatMap((b) => [
         b.id,
         b.code,
         b.showId,
@@ -131,18 +132,21 @@ export async function writeEffects(db: Db, e: Effects): Promise<void> {
         b.holdId,
         b.token,
       ]),
-    );
+    });
   }
   for (const part of chunks(e.cancelled)) {
-    await exec(db, `UPDATE bookings SET status = 'cancelled' WHERE id IN (${marks(part.length)})`, part);
+    out.push({
+      sql: `UPDATE bookings SET status = 'cancelled' WHERE id IN (${marks(part.length)})`,
+      values: part,
+    });
   }
   for (const part of chunks(e.rejections)) {
-    await exec(
-      db,
-      `INSERT IGNORE INTO rejected_entries (idx, kind, reason, detail) VALUES ${rowsOf(part.length, 4)}`,
-      part.flatMap((r) => [r.index, r.kind, r.reason, r.detail]),
-    );
+    out.push({
+      sql: `INSERT IGNORE INTO rejected_entries (idx, kind, reason, detail) VALUES ${rowsOf(part.length, 4)}`,
+      values: part.flatMap((r) => [r.index, r.kind, r.reason, r.detail]),
+    });
   }
+  return out;
 }
 
 function marks(n: number): string {

@@ -5,6 +5,7 @@
 import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { CatalogScreen, CatalogSnapshot } from '../catalog/model.js';
 import type { ClusterEvent, Movie, Show, Theater } from '../protocol/model.js';
+import type { Statement } from './statements.js';
 
 export type Db = Pool | PoolConnection;
 
@@ -25,14 +26,18 @@ export async function getMeta(db: Db): Promise<Map<string, string>> {
   return new Map(list.map((r) => [r.k, r.v]));
 }
 
-export async function setMeta(db: Db, values: Record<string, string | number>): Promise<void> {
+export function metaStatement(values: Record<string, string | number>): Statement | null {
   const entries = Object.entries(values);
-  if (entries.length === 0) return;
-  await exec(
-    db,
-    `INSERT INTO meta (k, v) VALUES ${entries.map(() => '(?, ?)').join(', ')} ON DUPLICATE KEY UPDATE v = VALUES(v)`,
-    entries.flatMap(([k, v]) => [k, String(v)]),
-  );
+  if (entries.length === 0) return null;
+  return {
+    sql: `INSERT INTO meta (k, v) VALUES ${entries.map(() => '(?, ?)').join(', ')} ON DUPLICATE KEY UPDATE v = VALUES(v)`,
+    values: entries.flatMap(([k, v]) => [k, String(v)]),
+  };
+}
+
+export async function setMeta(db: Db, values: Record<string, string | number>): Promise<void> {
+  const s = metaStatement(values);
+  if (s) await exec(db, s.sql, [...s.values]);
 }
 
 // ---------- log ----------
@@ -50,13 +55,23 @@ const kindOf = (payload: unknown): string => {
   return typeof kind === 'string' ? kind.slice(0, 32) : 'command';
 };
 
+export function appendLogStatement(entries: readonly StoredCommand[]): Statement | null {
+  if (entries.length === 0) return null;
+  return {
+    sql: `INSERT INTO log_entries (idx, epoch, lamport, kind, payload) VALUES ${entries.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
+    values: entries.flatMap((e) => [
+      e.index,
+      e.epoch,
+      e.lamport,
+      kindOf(e.command),
+      JSON.stringify(e.command),
+    ]),
+  };
+}
+
 export async function appendLog(db: Db, entries: readonly StoredCommand[]): Promise<void> {
-  if (entries.length === 0) return;
-  await exec(
-    db,
-    `INSERT INTO log_entries (idx, epoch, lamport, kind, payload) VALUES ${entries.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
-    entries.flatMap((e) => [e.index, e.epoch, e.lamport, kindOf(e.command), JSON.stringify(e.command)]),
-  );
+  const s = appendLogStatement(entries);
+  if (s) await exec(db, s.sql, [...s.values]);
 }
 
 export async function truncateLogFrom(db: Db, index: number): Promise<void> {
@@ -113,23 +128,31 @@ export async function readClusterLog<C = unknown>(db: Db, fromIndex = 1): Promis
 }
 
 /** One Ready's log changes: cut the uncommitted tail that lost a view change, then append. */
+export function clusterLogStatements(changes: { truncateFrom?: number; append: StoredEntry[] }): Statement[] {
+  const out: Statement[] = [];
+  if (changes.truncateFrom !== undefined) {
+    out.push({ sql: 'DELETE FROM log_entries WHERE idx >= ?', values: [changes.truncateFrom] });
+  }
+  if (changes.append.length > 0) {
+    out.push({
+      sql: `INSERT INTO log_entries (idx, epoch, lamport, kind, payload) VALUES ${changes.append.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
+      values: changes.append.flatMap((e) => [
+        e.index,
+        e.epoch,
+        e.lamport,
+        e.kind === 'barrier' ? 'barrier' : kindOf(e.payload),
+        e.kind === 'barrier' ? 'null' : JSON.stringify(e.payload),
+      ]),
+    });
+  }
+  return out;
+}
+
 export async function writeClusterLog(
   db: Db,
   changes: { truncateFrom?: number; append: StoredEntry[] },
 ): Promise<void> {
-  if (changes.truncateFrom !== undefined) await truncateLogFrom(db, changes.truncateFrom);
-  if (changes.append.length === 0) return;
-  await exec(
-    db,
-    `INSERT INTO log_entries (idx, epoch, lamport, kind, payload) VALUES ${changes.append.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
-    changes.append.flatMap((e) => [
-      e.index,
-      e.epoch,
-      e.lamport,
-      e.kind === 'barrier' ? 'barrier' : kindOf(e.payload),
-      e.kind === 'barrier' ? 'null' : JSON.stringify(e.payload),
-    ]),
-  );
+  for (const s of clusterLogStatements(changes)) await exec(db, s.sql, [...s.values]);
 }
 
 // ---------- catalog ----------
@@ -268,18 +291,21 @@ function seatCount(screen: CatalogScreen): number {
   return screen.layout.join('').replace(/\./g, '').length;
 }
 
-/** Upserts a whole snapshot: re-importing the same catalog changes nothing. */
-export async function upsertCatalog(db: Db, snapshot: CatalogSnapshot, localDate: (iso: string) => string) {
+/** The statements that upsert a whole snapshot: re-importing the same catalog changes nothing. */
+export function catalogStatements(
+  snapshot: CatalogSnapshot,
+  localDate: (iso: string) => string,
+): Statement[] {
+  const out: Statement[] = [];
   const chunk = <T>(list: T[], size = 200): T[][] =>
     Array.from({ length: Math.ceil(list.length / size) }, (_, i) => list.slice(i * size, (i + 1) * size));
   for (const part of chunk(snapshot.movies)) {
-    await exec(
-      db,
-      `INSERT INTO movies (id, title, overview, release_date, runtime_minutes, genres, rating, poster_url)
+    out.push({
+      sql: `INSERT INTO movies (id, title, overview, release_date, runtime_minutes, genres, rating, poster_url)
        VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
        ON DUPLICATE KEY UPDATE title = VALUES(title), overview = VALUES(overview), release_date = VALUES(release_date),
          runtime_minutes = VALUES(runtime_minutes), genres = VALUES(genres), rating = VALUES(rating), poster_url = VALUES(poster_url)`,
-      part.flatMap((m) => [
+      values: part.flatMap((m) => [
         m.id,
         m.title,
         m.overview,
@@ -289,35 +315,32 @@ export async function upsertCatalog(db: Db, snapshot: CatalogSnapshot, localDate
         m.rating,
         m.posterUrl,
       ]),
-    );
+    });
   }
   for (const t of snapshot.theaters) {
-    await exec(
-      db,
-      `INSERT INTO theaters (id, name, city, address) VALUES (?, ?, ?, ?)
+    out.push({
+      sql: `INSERT INTO theaters (id, name, city, address) VALUES (?, ?, ?, ?)
        ON DUPLICATE KEY UPDATE name = VALUES(name), city = VALUES(city), address = VALUES(address)`,
-      [t.id, t.name, t.city, t.address],
-    );
+      values: [t.id, t.name, t.city, t.address],
+    });
     for (const s of t.screens) {
-      await exec(
-        db,
-        `INSERT INTO screens (id, theater_id, name, layout, seat_count) VALUES (?, ?, ?, ?, ?)
+      out.push({
+        sql: `INSERT INTO screens (id, theater_id, name, layout, seat_count) VALUES (?, ?, ?, ?, ?)
          ON DUPLICATE KEY UPDATE name = VALUES(name), layout = VALUES(layout), seat_count = VALUES(seat_count)`,
-        [s.id, t.id, s.name, JSON.stringify(s.layout), seatCount(s)],
-      );
+        values: [s.id, t.id, s.name, JSON.stringify(s.layout), seatCount(s)],
+      });
     }
   }
   const screens = new Map(snapshot.theaters.flatMap((t) => t.screens.map((s) => [s.id, s] as const)));
   for (const part of chunk(snapshot.shows)) {
-    await exec(
-      db,
-      `INSERT INTO shows (id, movie_id, theater_id, screen_id, starts_at, starts_at_ms, local_date,
+    out.push({
+      sql: `INSERT INTO shows (id, movie_id, theater_id, screen_id, starts_at, starts_at_ms, local_date,
          price_standard, price_premium, currency, seats_total)
        VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
        ON DUPLICATE KEY UPDATE movie_id = VALUES(movie_id), starts_at = VALUES(starts_at),
          starts_at_ms = VALUES(starts_at_ms), local_date = VALUES(local_date), price_standard = VALUES(price_standard),
          price_premium = VALUES(price_premium), currency = VALUES(currency), seats_total = VALUES(seats_total)`,
-      part.flatMap((s) => {
+      values: part.flatMap((s) => {
         const screen = screens.get(s.screenId);
         return [
           s.id,
@@ -333,8 +356,13 @@ export async function upsertCatalog(db: Db, snapshot: CatalogSnapshot, localDate
           screen ? seatCount(screen) : 0,
         ];
       }),
-    );
+    });
   }
+  return out;
+}
+
+export async function upsertCatalog(db: Db, snapshot: CatalogSnapshot, localDate: (iso: string) => string) {
+  for (const st of catalogStatements(snapshot, localDate)) await exec(db, st.sql, [...st.values]);
 }
 
 // ---------- seats and holds ----------
