@@ -4,7 +4,9 @@
  * key is derived from the cluster secret (HKDF, its own label), so every node signs and verifies
  * with the same key without a key file, and the key says nothing about the secret or other keys.
  *
- *   header  {"alg":"EdDSA","typ":"JWT","kid":<RFC 7638 thumbprint>}
+ *   header  {"alg":"EdDSA"}   (the cluster has one ticket key: its JWKS names it by thumbprint, but
+ *                             the header does not repeat it; every character of the token is in
+ *                             the QR code, and QR encoding time grows with its version)
  *   claims  {"iss":"booking","sub":<booking id>,"show":<show id>,"seats":[...],"iat":<seconds>}
  */
 import { createHash, createPrivateKey, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
@@ -68,7 +70,7 @@ export function ticketKeys(secret: string): TicketKeys {
       .update(JSON.stringify({ crv: 'Ed25519', kty: 'OKP', x }))
       .digest('base64url');
     const jwk: TicketJwk = { kty: 'OKP', crv: 'Ed25519', x, kid, alg: 'EdDSA', use: 'sig' };
-    keys = { privateKey, publicKey, jwk, header: b64({ alg: 'EdDSA', typ: 'JWT', kid }) };
+    keys = { privateKey, publicKey, jwk, header: b64({ alg: 'EdDSA' }) };
     keyCache.set(cacheKey, keys);
   }
   return keys;
