@@ -7,7 +7,7 @@
  *    times out is marked failed for `failTimeout` and the handshake retried on the next one, so
  *    clients land on live nodes. Read/send timeouts of three node pings: idle sockets live on
  *    (the node pings every 5 s), sockets to a frozen node end within seconds.
- *  - `/nodes/<id>/rpc`, `/nodes/<id>/healthz`: one node directly (the CLI and the web app's
+ *  - `/nodes/<id>/rpc`, `/nodes/<id>/healthz|livez|readyz`: one node directly (the CLI and the web app's
  *    dashboard use these to ask every node for its view; `kill` and `status` need each one).
  *  - `/nodes/<id>/metrics`: one node's Prometheus metrics, from loopback only (on the Nginx host;
  *    in a container that is nobody outside it): they tell an attacker too much about load.
@@ -190,12 +190,14 @@ export function renderNginxConfig(opts: NginxConfigOptions): string {
       `        proxy_send_timeout ${socketTimeout}s;`,
       '        proxy_next_upstream off;',
       '      }',
-      `      location = /nodes/${node.id}/healthz {`,
-      `        proxy_pass http://booking_node_${node.id}/healthz;`,
-      '        proxy_connect_timeout 2s;',
-      '        proxy_read_timeout 5s;',
-      '        proxy_next_upstream off;',
-      '      }',
+      ...['healthz', 'livez', 'readyz'].flatMap((path) => [
+        `      location = /nodes/${node.id}/${path} {`,
+        `        proxy_pass http://booking_node_${node.id}/${path};`,
+        '        proxy_connect_timeout 2s;',
+        '        proxy_read_timeout 5s;',
+        '        proxy_next_upstream off;',
+        '      }',
+      ]),
       `      location = /nodes/${node.id}/metrics {`,
       '        allow 127.0.0.1;',
       '        allow ::1;',
