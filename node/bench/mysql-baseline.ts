@@ -128,14 +128,19 @@ export class MysqlBaseline {
 
   async cancel(code: string): Promise<void> {
     await inTransaction(this.pool, async (tx) => {
-      const [rows] = await tx.query('SELECT id FROM bookings WHERE code = ? AND status = ? FOR UPDATE', [
-        code,
-        'confirmed',
-      ]);
-      const row = (rows as { id: string }[])[0];
+      const [rows] = await tx.query(
+        'SELECT id, show_id, seat_ids FROM bookings WHERE code = ? AND status = ? FOR UPDATE',
+        [code, 'confirmed'],
+      );
+      const row = (rows as { id: string; show_id: string; seat_ids: string }[])[0];
       if (!row) throw Object.assign(new Error('not found'), { reason: 'BOOKING_NOT_FOUND' });
+      const seats = JSON.parse(row.seat_ids) as string[];
       await tx.query(`UPDATE bookings SET status = 'cancelled' WHERE id = ?`, [row.id]);
-      await tx.query('DELETE FROM seat_claims WHERE booking_id = ?', [row.id]);
+      // By the primary key (show, seat), as a node does: no secondary index is needed.
+      await tx.query(
+        `DELETE FROM seat_claims WHERE show_id = ? AND seat_id IN (${seats.map(() => '?').join(', ')})`,
+        [row.show_id, ...seats],
+      );
     });
   }
 

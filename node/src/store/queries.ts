@@ -488,11 +488,7 @@ const toBooking = (r: RawBooking): BookingRow => ({
   token: r.token,
 });
 
-export async function bookingBy(
-  db: Db,
-  column: 'id' | 'code' | 'idempotency_key' | 'hold_id',
-  value: string,
-): Promise<BookingRow | null> {
+export async function bookingBy(db: Db, column: 'id' | 'code', value: string): Promise<BookingRow | null> {
   const [row] = await rows<RawBooking>(db, `SELECT * FROM bookings WHERE ${column} = ? LIMIT 1`, [value]);
   return row ? toBooking(row) : null;
 }
