@@ -12,7 +12,7 @@ export default async function run(task: TicketTask): Promise<string> {
   // One byte-mode segment: a ticket token is base64url (mixed case), so byte mode is what the
   // encoder would pick anyway, and naming it skips its search for the cheapest mix of modes
   // (a shortest-path search over every character: 60 % of the time of drawing a code).
-  const segments: QRCode.QRCodeSegment[] = [{ data: task.text, mode: 'byte' }];
+  const segments: QRCode.QRCodeSegment[] = [{ data: Buffer.from(task.text, 'utf8'), mode: 'byte' }];
   return QRCode.toString(segments, {
     type: 'svg',
     errorCorrectionLevel: 'M',
