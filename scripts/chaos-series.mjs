@@ -61,7 +61,16 @@ try {
   for (let k = 0; k < runs; k++) {
     const seed = firstSeed + k;
     const t0 = Date.now();
-    const r = await booking(['chaos', '--name', o.name, '--duration', o.duration, '--seed', String(seed), '--json']);
+    const r = await booking([
+      'chaos',
+      '--name',
+      o.name,
+      '--duration',
+      o.duration,
+      '--seed',
+      String(seed),
+      '--json',
+    ]);
     const res = json(r);
     const status = json(await booking(['cluster', 'status', '--name', o.name, '--json']));
     const nodes = status?.nodes ?? [];

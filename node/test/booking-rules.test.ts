@@ -207,7 +207,10 @@ test('a client cannot hoard seats: at most 40 on hold per connection and per add
     const more = await rpcError(c1.call('seats.hold', { showId: 'show-soon', seatIds: ['A1'] }));
     t.is(more.reason, 'TOO_MANY_SEATS');
     // Another socket from the same address shares the address's quota.
-    t.is((await rpcError(c2.call('seats.hold', { showId: 'show-soon', seatIds: ['A1'] }))).reason, 'TOO_MANY_SEATS');
+    t.is(
+      (await rpcError(c2.call('seats.hold', { showId: 'show-soon', seatIds: ['A1'] }))).reason,
+      'TOO_MANY_SEATS',
+    );
     await c1.call('seats.release', { holdId: holds[0]!.holdId });
     const small = await c2.call('seats.hold', { showId: 'show-soon', seatIds: ['A1'] });
     // Renewing keeps the same hold; after MAX_HOLD_RENEWALS (5) renewals it must be booked or let go.

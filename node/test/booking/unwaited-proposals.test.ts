@@ -41,12 +41,10 @@ test('a lost proposal that nobody awaits does not reject unhandled', async (t) =
     onServing: () => () => {},
   };
   const applier = { machine, rejection: () => undefined } as unknown as BookingApplier;
-  const service = new BookingService(
-    null as never,
-    losing,
-    applier,
-    { holdTtlMs: 60_000, secret: 'x'.repeat(43) },
-  );
+  const service = new BookingService(null as never, losing, applier, {
+    holdTtlMs: 60_000,
+    secret: 'x'.repeat(43),
+  });
   const snapshot = { movies: [], theaters: [], shows: [] };
   const error = await t.throwsAsync(service.importCatalog([snapshot, snapshot, snapshot]));
   t.regex(error!.message, /lost/);
