@@ -340,6 +340,7 @@ export class ReplicatedLog<C> implements WriteLog<C> {
       if (early) this.#sendAll(rd);
       const inline =
         rd.committed.length > 0 &&
+        rd.committed.length <= MAX_BATCH_ENTRIES &&
         this.#toApply.length === 0 &&
         !this.#applying &&
         rd.committed.every(isLight)
