@@ -35,6 +35,7 @@ export class SoloRole implements ClusterRole {
       lamport: number;
       commitIndex: number;
       appliedIndex: number;
+      applyError: string | null;
     },
   ) {}
   status(): ClusterStatus {
@@ -61,6 +62,7 @@ export interface ReplicatedRoleDeps {
   log: {
     readonly serving: boolean;
     readonly appliedIndex: number;
+    readonly applyError: Error | null;
     readonly commitIndex: number;
     readonly core: {
       readonly role: Role;
@@ -104,6 +106,7 @@ export class ReplicatedRole implements ClusterRole {
       lamport: core.lamport,
       commitIndex: this.d.log.commitIndex,
       appliedIndex: this.d.log.appliedIndex,
+      applyError: this.d.log.applyError?.message ?? null,
       peers: this.d.peers.map((p) => {
         const ago = this.d.links.heardAgo(p.id);
         const alive = this.d.links.connected(p.id) && ago !== null && ago < this.d.failureTimeoutMs;

@@ -41,6 +41,8 @@ export function readiness(s: ReadinessSnapshot): Readiness {
   const no = (reason: NotReadyReason, detail: string): Readiness => ({ ready: false, reason, detail });
   const { status } = s;
   if (s.stopping) return no('shutting-down', 'the node is stopping; use another node');
+  // Committed entries that cannot be written: the node falls behind and must not take reads.
+  if (status.applyError) return no('database-unavailable', `applying entries fails: ${status.applyError}`);
   const size = status.peers.length + 1;
   const reached = 1 + status.peers.filter((p) => p.alive).length;
   if (reached < majorityOf(size)) {

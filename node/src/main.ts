@@ -142,6 +142,7 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
       lamport: clock.time,
       commitIndex: local.commitIndex,
       appliedIndex: local.appliedIndex,
+      applyError: local.applyError?.message ?? null,
     }));
   } else {
     const rlog = new ReplicatedLog<Command>(pool, writePool, applier, clock, machine.appliedIndex, {

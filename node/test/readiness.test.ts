@@ -106,6 +106,14 @@ test('catalog: loading, unreadable, or not expected with BOOKING_CATALOG=none', 
   t.is(reasonOf(snap(slaveOf3(), { catalog: 'not-expected' })), 'ready');
 });
 
+test('a node whose applied entries cannot be written (its database is down) is not ready', (t) => {
+  t.is(
+    reasonOf(snap(slaveOf3({ applyError: 'connect ECONNREFUSED 127.0.0.1:3306' }))),
+    'database-unavailable',
+  );
+  t.is(reasonOf(snap(slaveOf3({ applyError: null }))), 'ready');
+});
+
 test('a stopping node is not ready, first of all', (t) => {
   t.is(reasonOf(snap(slaveOf3(), { stopping: true })), 'shutting-down');
   t.is(reasonOf(snap(slaveOf3({ peers: [] }), { stopping: true, catalog: 'loading' })), 'shutting-down');
