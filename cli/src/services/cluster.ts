@@ -60,7 +60,8 @@ export async function openCluster(name: string): Promise<{ state: ClusterState; 
 }
 
 function secret(): string {
-  return randomBytes(24).toString('base64url');
+  // 32 random bytes: what a node requires of BOOKING_SECRET and BOOKING_ADMIN_TOKEN.
+  return randomBytes(32).toString('base64url');
 }
 
 export async function clusterStatus(name: string): Promise<StatusView> {

@@ -84,6 +84,9 @@ function nodeEnv(state: ClusterState, net: Layout, id: number): string[] {
     `BOOKING_ADMIN_TOKEN=${state.adminToken}`,
     `BOOKING_HOLD_TTL_MS=${spec.holdTtlMs}`,
     `BOOKING_CATALOG=${spec.catalog}`,
+    // Clients reach the nodes through Nginx: believe its X-Real-IP, so per-address limits count
+    // clients, not the one proxy.
+    `BOOKING_TRUSTED_PROXIES=${net.nginx}`,
   ];
   if (spec.heartbeatMs) env.push(`BOOKING_HEARTBEAT_MS=${spec.heartbeatMs}`);
   if (spec.failureTimeoutMs) env.push(`BOOKING_FAILURE_TIMEOUT_MS=${spec.failureTimeoutMs}`);
