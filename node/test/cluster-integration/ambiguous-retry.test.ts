@@ -8,15 +8,7 @@
 import test from 'ava';
 import { RpcError } from '../helpers/rpc-client.js';
 import { customer, freeSeats } from './helpers/booking.js';
-import { type Cluster, waitUntil, withCluster } from './helpers/cluster.js';
-
-async function metric(c: Cluster, id: number, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${c.node(id).port}/metrics`)).text();
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(name))
-    .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
-}
+import { waitUntil, withCluster } from './helpers/cluster.js';
 
 test('a booking whose master is paused mid-write, retried on the next master, books once; apply never stops', async (t) => {
   await withCluster(t, async (c) => {
@@ -79,7 +71,7 @@ test('a booking whose master is paused mid-write, retried on the next master, bo
       `every node applies everything committed: ${last}`,
     );
     for (const n of c.nodes) {
-      t.is(await metric(c, n.id, 'booking_apply_rejections_total'), 0, `node ${n.id} rejected nothing`);
+      t.is(await c.metric(n.id, 'booking_apply_rejections_total'), 0, `node ${n.id} rejected nothing`);
       const client = await n.connect();
       const map = await client.call('seats.map', { showId });
       const booked = map.rows.flatMap((r) => r.seats.filter((s) => s.status === 'booked').map((s) => s.id));

@@ -170,6 +170,15 @@ export class Cluster {
     if (!ok) throw new Error(`nodes ${ids.join(',')} did not apply ${index} in time`);
   }
 
+  /** A node's Prometheus counter or gauge, summed over its labels. */
+  async metric(id: number, name: string): Promise<number> {
+    const text = await (await fetch(`http://127.0.0.1:${this.node(id).port}/metrics`)).text();
+    return text
+      .split('\n')
+      .filter((l) => l.startsWith(name))
+      .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+  }
+
   logs(): string {
     return this.nodes.map((n) => `--- node ${n.id} ---\n${n.output.slice(-4000)}`).join('\n');
   }
