@@ -32,6 +32,20 @@ fi
 case "$password" in
   *"'"* | *"\\"*) echo "booking-mysql: MARIADB_ROOT_PASSWORD must not contain quotes or backslashes" >&2; exit 1 ;;
 esac
+# The booking node's own account (as the official image does it): all rights on its one database,
+# none on the server, so a node that is broken into cannot reach another node's data or the users.
+user="${MARIADB_USER:-}"
+user_password="${MARIADB_PASSWORD:-}"
+database="${MARIADB_DATABASE:-}"
+if [ -n "$user" ]; then
+  case "$user$user_password$database" in
+    *"'"* | *"\\"* | *'`'*) echo "booking-mysql: MARIADB_USER, MARIADB_PASSWORD and MARIADB_DATABASE must not contain quotes or backslashes" >&2; exit 1 ;;
+  esac
+  if [ -z "$user_password" ] || [ -z "$database" ]; then
+    echo "booking-mysql: MARIADB_USER needs MARIADB_PASSWORD and MARIADB_DATABASE" >&2
+    exit 1
+  fi
+fi
 
 if [ ! -d "$datadir/mysql" ]; then
   echo "booking-mysql: initialising $datadir"
@@ -46,8 +60,16 @@ CREATE USER IF NOT EXISTS 'root'@'%' IDENTIFIED BY '$password';
 ALTER USER 'root'@'%' IDENTIFIED BY '$password';
 ALTER USER 'root'@'localhost' IDENTIFIED BY '$password';
 GRANT ALL PRIVILEGES ON *.* TO 'root'@'%' WITH GRANT OPTION;
-FLUSH PRIVILEGES;
 SQL
+if [ -n "$user" ]; then
+  cat >>"$init" <<SQL
+CREATE DATABASE IF NOT EXISTS \`$database\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
+CREATE USER IF NOT EXISTS '$user'@'%' IDENTIFIED BY '$user_password';
+ALTER USER '$user'@'%' IDENTIFIED BY '$user_password';
+GRANT ALL PRIVILEGES ON \`$database\`.* TO '$user'@'%';
+SQL
+fi
+echo 'FLUSH PRIVILEGES;' >>"$init"
 chown mysql:mysql "$init"
 chmod 0600 "$init"
 exec mariadbd --user=mysql --datadir="$datadir" --init-file="$init" "$@"

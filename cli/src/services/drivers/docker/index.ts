@@ -63,10 +63,14 @@ function layout(prefix: string): Layout {
   };
 }
 
-/** The MySQL root password of a cluster: derived from its secret, so a restart finds the same one. */
-function mysqlPassword(secret: string): string {
-  return createHash('sha256').update(`booking-mysql:${secret}`).digest('hex').slice(0, 32);
+/** A MySQL password of a cluster: derived from its secret, so a restart finds the same one. */
+function mysqlPassword(secret: string, account: 'root' | 'node' = 'root'): string {
+  const label = account === 'root' ? 'booking-mysql' : 'booking-mysql-node';
+  return createHash('sha256').update(`${label}:${secret}`).digest('hex').slice(0, 32);
 }
+
+/** Each node reaches its database as this account, which has rights on that database only. */
+const NODE_DB_USER = 'booking';
 
 function nodeEnv(state: ClusterState, net: Layout, id: number): string[] {
   const spec = state.spec;
@@ -79,7 +83,7 @@ function nodeEnv(state: ClusterState, net: Layout, id: number): string[] {
     'BOOKING_HOST=0.0.0.0',
     `BOOKING_PORT=${NODE_PORT}`,
     `BOOKING_PEERS=${peers}`,
-    `BOOKING_MYSQL_URL=mysql://root:${mysqlPassword(state.secret)}@${net.mysql(id)}:3306/${databaseName(state.name, id)}`,
+    `BOOKING_MYSQL_URL=mysql://${NODE_DB_USER}:${mysqlPassword(state.secret, 'node')}@${net.mysql(id)}:3306/${databaseName(state.name, id)}`,
     `BOOKING_SECRET=${state.secret}`,
     `BOOKING_ADMIN_TOKEN=${state.adminToken}`,
     `BOOKING_HOLD_TTL_MS=${spec.holdTtlMs}`,
@@ -331,7 +335,12 @@ export function createDockerDriver(): ClusterDriver {
             Image: mysqlImage,
             Hostname: `db${node.id}`,
             Labels: clusterLabels(spec.name, 'mysql', node.id),
-            Env: [`MARIADB_ROOT_PASSWORD=${password}`],
+            Env: [
+              `MARIADB_ROOT_PASSWORD=${password}`,
+              `MARIADB_USER=${NODE_DB_USER}`,
+              `MARIADB_PASSWORD=${mysqlPassword(state.secret, 'node')}`,
+              `MARIADB_DATABASE=${databaseName(spec.name, node.id)}`,
+            ],
             HostConfig: {
               NetworkMode: names.network(spec.name),
               Mounts: [{ Type: 'volume', Source: volume, Target: '/var/lib/mysql' }],
