@@ -7,7 +7,6 @@ import { JSONRPCErrorException } from 'json-rpc-2.0';
 import { AppError, isErrorReason, rpcErrorCodes } from './protocol/errors.js';
 import type { MethodName } from './protocol/methods.js';
 import type { ClusterStatus, Role } from './protocol/model.js';
-import type { ForwardError, ForwardFailed } from './rpc/peer-transport.js';
 
 export interface ClusterRole {
   status(): ClusterStatus;
@@ -171,6 +170,26 @@ export class ReplicatedRole implements ClusterRole {
   }
 
   async close(): Promise<void> {}
+}
+
+/** What a master answers a slave whose forwarded write failed (a JSON-RPC error object). */
+export interface ForwardError {
+  code: number;
+  message: string;
+  data?: unknown;
+}
+
+/** A forwarded write that did not succeed: never sent, no answer, or the master's error. */
+export class ForwardFailed extends Error {
+  constructor(
+    message: string,
+    /** False when the call never left this node: retrying it cannot duplicate anything. */
+    readonly sent: boolean,
+    /** The master's answer, when it answered with an error. */
+    readonly error?: ForwardError,
+  ) {
+    super(message);
+  }
 }
 
 /** The master's error, as if this node had raised it; a lost link becomes NO_MASTER. */

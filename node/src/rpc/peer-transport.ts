@@ -17,6 +17,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
+import { type ForwardError, ForwardFailed } from '../cluster-role.js';
 import { deriveKey, KEY_LABELS, type PeerConfig } from '../config.js';
 import { type Limits, processLimits } from '../limits.js';
 import { checkDialer, dialerHeaders, HEADER, listenerProof, proofEquals, ReplayGuard } from './peer-auth.js';
@@ -34,23 +35,7 @@ export interface PeerStatus {
   lamport: number;
 }
 
-export interface ForwardError {
-  code: number;
-  message: string;
-  data?: unknown;
-}
-
-export class ForwardFailed extends Error {
-  constructor(
-    message: string,
-    /** False when the call never left this node: retrying it cannot duplicate anything. */
-    readonly sent: boolean,
-    /** The master's answer, when it answered with an error. */
-    readonly error?: ForwardError,
-  ) {
-    super(message);
-  }
-}
+export { type ForwardError, ForwardFailed };
 
 export interface PeerTransportOptions {
   selfId: number;
