@@ -36,6 +36,8 @@ export interface NodeConfig {
   catalog: 'bundled' | 'none';
   heartbeatMs: number;
   failureTimeoutMs: number;
+  /** Applied entries a node keeps in its log before it compacts (the older half is dropped). */
+  snapshotEvery: number;
   logLevel: string;
 }
 
@@ -210,6 +212,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
     catalog: field(env, 'BOOKING_CATALOG', z.enum(['bundled', 'none']), 'bundled'),
     heartbeatMs,
     failureTimeoutMs,
+    // At least 2: compaction keeps the newer half, and half of 1 is nothing to keep.
+    snapshotEvery: field(
+      env,
+      'BOOKING_SNAPSHOT_EVERY',
+      z.coerce.number().int().min(2).max(1_000_000_000),
+      '10000',
+    ),
     logLevel: field(
       env,
       'BOOKING_LOG_LEVEL',

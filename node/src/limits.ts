@@ -256,6 +256,22 @@ export const LIMIT_SPECS = {
     where: 'peer',
     doc: 'remembered upgrade nonces (replay protection); when full, new upgrades are refused until some expire',
   },
+  SNAPSHOT_CHUNK_ROWS: {
+    default: 1_000,
+    min: 1,
+    max: 100_000,
+    unit: 'count',
+    where: 'peer',
+    doc: 'table rows per chunk of a snapshot a master streams to a far-behind slave',
+  },
+  SNAPSHOT_CHUNK_TIMEOUT_MS: {
+    default: 30_000,
+    min: 100,
+    max: 600_000,
+    unit: 'ms',
+    where: 'peer',
+    doc: 'how long a master waits for a slave to store one snapshot chunk (or install it) before the transfer fails',
+  },
   // ---- HTTP server (all paths) ----
   HTTP_HEADERS_TIMEOUT_MS: {
     default: 10_000,
@@ -443,3 +459,5 @@ export const MAX_HELD_SEATS_PER_CONNECTION = L.MAX_HELD_SEATS_PER_CONNECTION;
 export const MAX_HELD_SEATS_PER_ADDRESS = L.MAX_HELD_SEATS_PER_ADDRESS;
 export const MAX_HOLD_RENEWALS = L.MAX_HOLD_RENEWALS;
 export const RPC_MAX_SUBSCRIPTIONS = L.RPC_MAX_SUBSCRIPTIONS;
+export const SNAPSHOT_CHUNK_ROWS = L.SNAPSHOT_CHUNK_ROWS;
+export const SNAPSHOT_CHUNK_TIMEOUT_MS = L.SNAPSHOT_CHUNK_TIMEOUT_MS;

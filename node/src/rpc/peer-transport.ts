@@ -9,6 +9,11 @@
  *   peer.message <consensus message>                         (notification)
  *   peer.status {role, masterId, epoch, commitIndex, lamport} (notification)
  *   peer.forward {method, params}  id n                      → result | error
+ *   peer.snapshot {transfer, …}    id n                      → result | error
+ *
+ * `peer.snapshot` carries a snapshot of the applied state from a master to a slave that needs
+ * entries the master compacted away, one chunk per request (log/snapshot-transfer.ts): the answer
+ * paces the stream and tells the master the chunk is stored.
  *
  * Links fail loudly and recover: pending forwards are rejected when their link closes, each has a
  * timeout, and the dialer reconnects with capped backoff.
@@ -50,6 +55,8 @@ export interface PeerTransportOptions {
   onStatus(from: number, status: PeerStatus): void;
   /** Runs a write forwarded by a slave; throw to answer with an error. */
   onForward(from: number, method: string, params: unknown): Promise<unknown>;
+  /** Takes one part of a snapshot stream from the master; throw to refuse it. */
+  onSnapshot?(from: number, params: unknown): Promise<unknown>;
   /** Connectivity to a peer changed: up when any link to it is authenticated, down when none is. */
   onLink(peer: number, up: boolean): void;
   /** Turns a thrown error into the JSON-RPC error sent back for a forward. */
@@ -237,6 +244,15 @@ export class PeerTransport {
 
   /** Sends a write to `to` (the master) and resolves with its result. */
   forward(to: number, method: string, params: unknown, timeoutMs: number): Promise<unknown> {
+    return this.#request(to, 'peer.forward', { method, params }, timeoutMs);
+  }
+
+  /** Sends one part of a snapshot stream to `to` and resolves once it has taken it. */
+  snapshot(to: number, params: unknown, timeoutMs: number): Promise<unknown> {
+    return this.#request(to, 'peer.snapshot', params, timeoutMs);
+  }
+
+  #request(to: number, method: string, params: unknown, timeoutMs: number): Promise<unknown> {
     const link = this.#out.get(to);
     if (!link?.ready || !link.ws) return Promise.reject(new ForwardFailed(`no link to node ${to}`, false));
     const id = this.#nextId++;
@@ -247,9 +263,7 @@ export class PeerTransport {
         reject(new ForwardFailed(`node ${to} did not answer within ${timeoutMs} ms`, true));
       }, timeoutMs);
       link.pending.set(id, { resolve, reject, timer });
-      this.#batcherFor(ws).push(
-        JSON.stringify({ jsonrpc: '2.0', id, method: 'peer.forward', params: { method, params } }),
-      );
+      this.#batcherFor(ws).push(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
     });
   }
 
@@ -368,6 +382,8 @@ export class PeerTransport {
         else if (f.method === 'peer.status') this.#onStatus(from, f.params);
         else if (f.method === 'peer.forward' && typeof f.id === 'number')
           this.#onForward(ws, from, f.id, f.params);
+        else if (f.method === 'peer.snapshot' && typeof f.id === 'number')
+          this.#onSnapshot(ws, from, f.id, f.params);
       }
     });
     ws.on('error', () => ws.terminate());
@@ -397,6 +413,21 @@ export class PeerTransport {
     }
     this.#o.onForward(from, p.method, p.params).then(
       (result) => reply({ result }),
+      (error: unknown) => reply({ error: this.#o.toError(error) }),
+    );
+  }
+
+  #onSnapshot(ws: WebSocket, from: number, id: number, params: unknown): void {
+    const batcher = this.#batcherFor(ws);
+    const reply = (body: Record<string, unknown>) =>
+      batcher.push(JSON.stringify({ jsonrpc: '2.0', id, ...body }));
+    const handler = this.#o.onSnapshot;
+    if (!handler) {
+      reply({ error: { code: -32601, message: 'snapshots are not taken here' } });
+      return;
+    }
+    handler(from, params).then(
+      (result) => reply({ result: result ?? null }),
       (error: unknown) => reply({ error: this.#o.toError(error) }),
     );
   }

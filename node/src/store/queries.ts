@@ -127,9 +127,42 @@ export async function readClusterLog<C = unknown>(db: Db, fromIndex = 1): Promis
   });
 }
 
-/** One Ready's log changes: cut the uncommitted tail that lost a view change, then append. */
-export function clusterLogStatements(changes: { truncateFrom?: number; append: StoredEntry[] }): Statement[] {
+/** Where the stored log starts after a compaction or a snapshot install (see snapshotPointMeta). */
+export interface StoredSnapshotPoint {
+  index: number;
+  epoch: number;
+  lamport: number;
+}
+
+/** The snapshot point as the `meta` rows that hold it (written with the change it describes). */
+export function snapshotPointMeta(point: StoredSnapshotPoint): Record<string, number> {
+  return { snapshot_index: point.index, snapshot_epoch: point.epoch, snapshot_lamport: point.lamport };
+}
+
+/** The stored snapshot point, or undefined if the log was never compacted. */
+export function snapshotPointOf(meta: ReadonlyMap<string, string>): StoredSnapshotPoint | undefined {
+  const index = Number(meta.get('snapshot_index') ?? 0);
+  if (!(index > 0)) return undefined;
+  return {
+    index,
+    epoch: Number(meta.get('snapshot_epoch') ?? 0),
+    lamport: Number(meta.get('snapshot_lamport') ?? 0),
+  };
+}
+
+/**
+ * One Ready's log changes: drop the compacted prefix, cut the uncommitted tail that lost a view
+ * change, then append. (The caller stores `base` itself in meta, in the same transaction.)
+ */
+export function clusterLogStatements(changes: {
+  base?: StoredSnapshotPoint;
+  truncateFrom?: number;
+  append: StoredEntry[];
+}): Statement[] {
   const out: Statement[] = [];
+  if (changes.base !== undefined) {
+    out.push({ sql: 'DELETE FROM log_entries WHERE idx <= ?', values: [changes.base.index] });
+  }
   if (changes.truncateFrom !== undefined) {
     out.push({ sql: 'DELETE FROM log_entries WHERE idx >= ?', values: [changes.truncateFrom] });
   }
@@ -603,6 +636,190 @@ export async function readStateRows(db: Db): Promise<StateRows> {
       index: Number(r.commit_index),
     })),
   };
+}
+
+// ---------- snapshots: the applied state, table by table ----------
+
+/**
+ * The tables that make up the applied state, which is what a snapshot carries: the catalog, the
+ * holds, the seat claims, the bookings and the rejected entries (the state machine's verdicts, the
+ * same on every node). Not the log, the meta rows or this node's own cluster events.
+ */
+export const SNAPSHOT_TABLES = [
+  { name: 'movies', key: ['id'] },
+  { name: 'theaters', key: ['id'] },
+  { name: 'screens', key: ['id'] },
+  { name: 'shows', key: ['id'] },
+  { name: 'holds', key: ['id'] },
+  { name: 'seat_claims', key: ['show_id', 'seat_id'] },
+  { name: 'bookings', key: ['id'] },
+  { name: 'rejected_entries', key: ['idx'] },
+] as const satisfies readonly { name: string; key: readonly string[] }[];
+
+export type SnapshotTable = (typeof SNAPSHOT_TABLES)[number]['name'];
+
+export function isSnapshotTable(name: unknown): name is SnapshotTable {
+  return SNAPSHOT_TABLES.some((t) => t.name === name);
+}
+
+/** Where a slave stages a snapshot it receives, next to the live table of the same shape. */
+const staged = (table: SnapshotTable) => `snapshot_${table}`;
+
+export interface SnapshotRows {
+  columns: string[];
+  rows: unknown[][];
+  /** The key of the last row, where the next chunk starts (null: the table is done). */
+  next: unknown[] | null;
+}
+
+/** The applied state at one index, read in one consistent snapshot transaction on its own connection. */
+export interface StateReader {
+  /** The applied index the read sees: the state is exactly the state after this entry. */
+  readonly appliedIndex: number;
+  /** The rows of `table` after `after` (a key from a previous chunk; null: from the start), in key order. */
+  rows(table: SnapshotTable, after: unknown[] | null, limit: number): Promise<SnapshotRows>;
+  close(): Promise<void>;
+}
+
+export async function openStateReader(pool: Pool): Promise<StateReader> {
+  const conn = await pool.getConnection();
+  try {
+    // InnoDB fixes the read view here: every later read of this transaction sees one state, the
+    // one whose applied_index it reads (effects and applied_index commit together).
+    await conn.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+    await conn.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
+    const [row] = await rows<{ v: string }>(conn, "SELECT v FROM meta WHERE k = 'applied_index'");
+    const appliedIndex = Number(row?.v ?? 0);
+    return {
+      appliedIndex,
+      async rows(table, after, limit) {
+        const spec = SNAPSHOT_TABLES.find((t) => t.name === table)!;
+        const key: readonly string[] = spec.key;
+        const values: unknown[] = [table];
+        let where = '';
+        if (after !== null) {
+          // Keyset paging: (a > x) OR (a = x AND b > y), which MariaDB runs as a range on the key.
+          const terms = key.map((_, k) => {
+            const eq = key.slice(0, k).map((c, j) => {
+              values.push(c, after[j]);
+              return '?? = ?';
+            });
+            values.push(key[k], after[k]);
+            return `(${[...eq, '?? > ?'].join(' AND ')})`;
+          });
+          where = `WHERE ${terms.join(' OR ')}`;
+        }
+        values.push(...key, limit);
+        const [list, fields] = await conn.query<RowDataPacket[][]>(
+          {
+            sql: `SELECT * FROM ?? ${where} ORDER BY ${key.map(() => '??').join(', ')} LIMIT ?`,
+            rowsAsArray: true,
+          },
+          values,
+        );
+        const columns = (fields ?? []).map((f) => f.name);
+        const positions = key.map((c) => columns.indexOf(c));
+        const last = list.at(-1) as unknown[] | undefined;
+        return {
+          columns,
+          rows: list as unknown as unknown[][],
+          next: last && list.length === limit ? positions.map((p) => last[p]) : null,
+        };
+      },
+      async close() {
+        await conn.query('ROLLBACK').catch(() => undefined);
+        conn.release();
+      },
+    };
+  } catch (error) {
+    conn.release();
+    throw error;
+  }
+}
+
+/** Empty staging tables, shaped like the live ones, for a snapshot about to arrive. */
+export async function resetSnapshotStaging(db: Db): Promise<void> {
+  for (const { name } of SNAPSHOT_TABLES) {
+    await exec(db, 'DROP TABLE IF EXISTS ??', [staged(name)]);
+    await exec(db, 'CREATE TABLE ?? LIKE ??', [staged(name), name]);
+  }
+}
+
+export async function dropSnapshotStaging(db: Db): Promise<void> {
+  for (const { name } of SNAPSHOT_TABLES) await exec(db, 'DROP TABLE IF EXISTS ??', [staged(name)]);
+}
+
+const knownColumns = new Map<string, Set<string>>();
+
+async function columnsOf(db: Db, table: SnapshotTable): Promise<Set<string>> {
+  let known = knownColumns.get(table);
+  if (!known) {
+    const list = await rows<{ c: string }>(
+      db,
+      'SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?',
+      [table],
+    );
+    known = new Set(list.map((r) => r.c));
+    knownColumns.set(table, known);
+  }
+  return known;
+}
+
+/** Rows per INSERT into a staging table: well under max_allowed_packet whatever the chunk size. */
+const STAGED_ROWS_PER_STATEMENT = 500;
+
+/**
+ * Stores one chunk of a received snapshot in its staging table. The column names come from a peer:
+ * only columns the live table has are accepted, and every row must have one value per column.
+ */
+export async function stageSnapshotRows(
+  db: Db,
+  table: SnapshotTable,
+  columns: readonly string[],
+  values: readonly unknown[][],
+): Promise<void> {
+  const known = await columnsOf(db, table);
+  if (
+    columns.length === 0 ||
+    columns.some((c) => !known.has(c)) ||
+    new Set(columns).size !== columns.length
+  ) {
+    throw new Error(`snapshot chunk of ${table} has unknown or repeated columns`);
+  }
+  for (const row of values) {
+    if (!Array.isArray(row) || row.length !== columns.length)
+      throw new Error(`snapshot chunk of ${table} has a malformed row`);
+  }
+  const tuple = `(${columns.map(() => '?').join(', ')})`;
+  for (let i = 0; i < values.length; i += STAGED_ROWS_PER_STATEMENT) {
+    const part = values.slice(i, i + STAGED_ROWS_PER_STATEMENT);
+    await exec(
+      db,
+      `INSERT INTO ?? (${columns.map(() => '??').join(', ')}) VALUES ${part.map(() => tuple).join(', ')}`,
+      [staged(table), ...columns, ...part.flat()],
+    );
+  }
+}
+
+/**
+ * The one transaction that installs a staged snapshot: the live state replaced by the staged one,
+ * stored log entries up to the point deleted (all after it too unless `keepAfter`: the node's log
+ * agrees with the snapshot there), and `meta` (applied index, snapshot point, hard state) set.
+ */
+export function installSnapshotStatements(p: {
+  point: StoredSnapshotPoint;
+  keepAfter: boolean;
+  meta: Record<string, string | number>;
+}): Statement[] {
+  const out: Statement[] = [];
+  for (const { name } of SNAPSHOT_TABLES) {
+    out.push({ sql: 'DELETE FROM ??', values: [name] });
+    out.push({ sql: 'INSERT INTO ?? SELECT * FROM ??', values: [name, staged(name)] });
+  }
+  out.push({ sql: 'DELETE FROM log_entries WHERE idx <= ?', values: [p.point.index] });
+  if (!p.keepAfter) out.push({ sql: 'DELETE FROM log_entries WHERE idx > ?', values: [p.point.index] });
+  out.push(metaStatement({ ...p.meta, ...snapshotPointMeta(p.point) }) as Statement);
+  return out;
 }
 
 /** Entries the state machine rejected (invariant violations), newest first. */

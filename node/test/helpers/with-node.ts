@@ -35,6 +35,7 @@ export function testConfig(overrides: Partial<NodeConfig> = {}): NodeConfig {
     catalog: 'bundled',
     heartbeatMs: 50,
     failureTimeoutMs: 300,
+    snapshotEvery: 10_000,
     logLevel: 'silent',
     ...overrides,
   };
