@@ -29,6 +29,8 @@ export interface ReadinessSnapshot {
   /** `not-expected`: BOOKING_CATALOG=none, an empty catalog is what the operator asked for. */
   catalog: 'loaded' | 'loading' | 'not-expected' | 'unreadable';
   stopping: boolean;
+  /** Receiving or installing a snapshot from the master (it was too far behind for the log). */
+  installingSnapshot?: boolean;
 }
 
 export type Readiness = { ready: true } | { ready: false; reason: NotReadyReason; detail: string };
@@ -58,6 +60,9 @@ export function readiness(s: ReadinessSnapshot): Readiness {
     if (!master?.alive) return no('no-master', `master ${status.masterId} is not answering`);
     masterCommit = Math.max(masterCommit, master.commitIndex ?? 0);
   }
+  if (s.installingSnapshot && status.role !== 'master') {
+    return no('catching-up', `installing a snapshot from master ${status.masterId}`);
+  }
   const behind = masterCommit - status.appliedIndex;
   if (behind > READY_MAX_LAG) {
     return no('catching-up', `applied ${status.appliedIndex} of ${masterCommit} committed entries`);
@@ -75,6 +80,8 @@ export interface HealthDeps {
   /** True once the catalog has movies; may throw when the database cannot be read. */
   catalogLoaded(): Promise<boolean>;
   stopping(): boolean;
+  /** Whether a snapshot from the master is being received or installed here. */
+  installingSnapshot?(): boolean;
 }
 
 /** Takes the snapshot; the catalog, once seen loaded, stays loaded (imports never empty it). */
@@ -95,6 +102,7 @@ export function snapshotter(d: HealthDeps): () => Promise<ReadinessSnapshot> {
     status: d.status(),
     serving: d.serving(),
     stopping: d.stopping(),
+    installingSnapshot: d.installingSnapshot?.() ?? false,
   });
 }
 

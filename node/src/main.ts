@@ -173,6 +173,11 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
       },
       onApplyFailure: applyFailed,
       onCommitted: (seconds) => metrics.commitSeconds.observe(seconds),
+      snapshotEvery: config.snapshotEvery,
+      sendSnapshot: (to, part, timeoutMs) =>
+        transport ? transport.snapshot(to, part, timeoutMs) : Promise.reject(new Error('no transport')),
+      onSnapshotSent: (outcome) => metrics.snapshotSends.inc({ outcome }),
+      onSnapshotInstall: (outcome) => metrics.snapshotInstalls.inc({ outcome }),
     });
     await rlog.load();
     const links = new PeerTransport({
@@ -183,6 +188,7 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
       onMessage: (from, message) => rlog.receive(from, message),
       onStatus: () => {},
       onForward: (_from, method, params) => runForwarded(method, params),
+      onSnapshot: (from, part) => rlog.receiveSnapshot(from, part),
       onLink: (peer, up) => rlog.peerLink(peer, up),
       toError: toForwardError,
       limits: config.limits,
@@ -204,8 +210,10 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
     appliedIndex: writes.appliedIndex,
     commitIndex: writes.commitIndex,
     lastIndex: writes.lastIndex,
-    // The cluster's log is held in memory whole until compaction lands (issue 11); a lone node keeps none.
-    retained: replicated ? writes.lastIndex : 0,
+    // The cluster's log after its snapshot point; a lone node keeps none in memory.
+    retained: replicated?.core.retainedEntries ?? 0,
+    firstIndex: replicated?.core.firstIndex ?? writes.lastIndex + 1,
+    snapshotIndex: replicated?.core.snapshotIndex ?? 0,
     applyFailing: replicated?.applyError !== null && replicated?.applyError !== undefined,
     readWaiters: replicated?.readWaiters ?? 0,
     rejected: machine.rejectedCount,
@@ -320,6 +328,7 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
       catalogExpected: config.catalog === 'bundled',
       catalogLoaded: async () => (await countCatalog(pool)).movies > 0,
       stopping: () => stop.draining,
+      installingSnapshot: () => replicated?.installingSnapshot ?? false,
     }),
   );
   // The ticket signing key's public half, so a door scanner verifies tickets offline (JWKS).

@@ -71,6 +71,18 @@ export function createMetrics(nodeId: number) {
       buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
+    snapshotInstalls: new Counter({
+      name: 'booking_snapshot_installs_total',
+      help: 'Snapshots from the master installed here, by outcome (ok, refused: it would not move this node forward, failed)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    snapshotSends: new Counter({
+      name: 'booking_snapshot_sends_total',
+      help: 'Snapshot transfers this master ran to slaves that needed compacted entries, by outcome',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
     electionsStarted: new Counter({
       name: 'booking_elections_started_total',
       help: 'Elections this node started',
@@ -119,10 +131,12 @@ export function createMetrics(nodeId: number) {
         Math.max(0, f.lastIndex - f.commitIndex),
       );
       gauge('booking_log_retained_entries', 'Log entries kept in memory', (f) => f.retained);
-      gauge('booking_log_first_index', 'First log index kept (1 until compaction)', (f) =>
-        f.retained > 0 ? 1 : 0,
+      gauge('booking_log_first_index', 'First log index kept (1 until compaction)', (f) => f.firstIndex);
+      gauge(
+        'booking_snapshot_index',
+        'Index the log was last compacted to or a snapshot installed at (0: none yet)',
+        (f) => f.snapshotIndex,
       );
-      gauge('booking_snapshot_index', 'Index of the last snapshot (0: none yet)', () => 0);
       gauge('booking_read_waiters', 'Readers waiting for an index to be applied', (f) => f.readWaiters);
       gauge(
         'booking_rejected_entries',
@@ -137,7 +151,10 @@ export interface LogFigures {
   appliedIndex: number;
   commitIndex: number;
   lastIndex: number;
+  /** Entries of the log held in memory (after the snapshot point). */
   retained: number;
+  firstIndex: number;
+  snapshotIndex: number;
   readWaiters: number;
   rejected: number;
   applyFailing: boolean;

@@ -3,11 +3,13 @@
  * in-memory machine (deciding every entry's outcome, the same on every node) and written to the
  * database as its net effects in the log's transaction.
  */
+import type { Pool } from 'mysql2/promise';
 import { REMEMBERED_REJECTIONS } from '../limits.js';
 import type { Applier, PreparedBatch } from '../log/write-log.js';
 import { effectStatements } from '../store/effects.js';
+import { readStateRows } from '../store/queries.js';
 import type { BookingEntry, Command } from './entries.js';
-import type { BookingMachine, Outcome } from './machine.js';
+import { BookingMachine, type Outcome } from './machine.js';
 
 export interface RejectedEntry {
   entry: BookingEntry;
@@ -40,6 +42,16 @@ export class BookingApplier implements Applier<Command> {
       this.onRejected(rejected);
     });
     return { statements: effectStatements(effects), applied };
+  }
+
+  /**
+   * A snapshot was installed under this node: the machine becomes what the database now holds.
+   * In place, because the service and the metrics hold this machine object.
+   */
+  async reload(db: Pool): Promise<void> {
+    this.machine.replaceWith(BookingMachine.load(await readStateRows(db)));
+    // Rejections remembered for indexes the snapshot covers can no longer be waited on here.
+    this.#rejections.clear();
   }
 
   /** Why the entry at `index` was rejected, if it was (recently). */

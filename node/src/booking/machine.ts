@@ -177,6 +177,28 @@ export class BookingMachine {
     return m;
   }
 
+  /**
+   * Takes over `other`'s whole state, in place: a snapshot was installed under this node, and
+   * whoever holds this object (the booking service, the metrics) sees the new state. `other` must
+   * not be used afterwards. The rejection count stays this process's.
+   */
+  replaceWith(other: BookingMachine): void {
+    const take = <K, V>(to: Map<K, V>, from: Map<K, V>) => {
+      to.clear();
+      for (const [k, v] of from) to.set(k, v);
+    };
+    take(this.#shows, other.#shows);
+    take(this.#screens, other.#screens);
+    take(this.#claims, other.#claims);
+    take(this.#holds, other.#holds);
+    take(this.#bookings, other.#bookings);
+    take(this.#keys, other.#keys);
+    this.#active.clear();
+    for (const id of other.#active) this.#active.add(id);
+    this.#appliedIndex = other.#appliedIndex;
+    this.#recorder = null;
+  }
+
   /** An independent copy (the master's tail starts as a copy of the applied state). */
   clone(): BookingMachine {
     return new BookingMachine(this);

@@ -8,19 +8,46 @@
  * Group commit comes for free: everything proposed while a transaction runs travels in the next
  * Ready, as one transaction here and one append message per slave. It is generic over the command
  * type: what an entry does is the Applier's business (booking/apply.ts).
+ *
+ * The log is bounded: once `snapshotEvery` applied entries are retained, the older half is
+ * compacted (the database state is the snapshot). A slave that needs compacted entries gets the
+ * master's state instead (snapshot-transfer.ts), installed here in one transaction.
  */
 import type { Pool } from 'mysql2/promise';
 import type { Logger } from 'pino';
-import { ClusterCore, type Ready } from '../cluster/core.js';
+import { ClusterCore, type Ready, type SnapshotPoint } from '../cluster/core.js';
 import { catchUpTicks } from '../cluster/election.js';
 import type { Entry } from '../cluster/entry.js';
 import type { ClusterEventRecord } from '../cluster/events.js';
 import type { LamportClock } from '../cluster/lamport.js';
-import { MAX_BATCH_ENTRIES, PROPOSE_TIMEOUT_MS, RETRY_BACKOFF_MAX_MS } from '../limits.js';
+import {
+  MAX_BATCH_ENTRIES,
+  PROPOSE_TIMEOUT_MS,
+  RETRY_BACKOFF_MAX_MS,
+  SNAPSHOT_CHUNK_ROWS,
+  SNAPSHOT_CHUNK_TIMEOUT_MS,
+} from '../limits.js';
 import { AppError } from '../protocol/errors.js';
-import { clusterLogStatements, getMeta, metaStatement, readClusterLog, setMeta } from '../store/queries.js';
+import {
+  clusterLogStatements,
+  getMeta,
+  installSnapshotStatements,
+  metaStatement,
+  openStateReader,
+  readClusterLog,
+  type StateReader,
+  setMeta,
+  snapshotPointMeta,
+  snapshotPointOf,
+} from '../store/queries.js';
 import { type Statement, transact } from '../store/statements.js';
 import { AppliedIndex } from './applied.js';
+import {
+  type ReceivedSnapshot,
+  type SnapshotAnswer,
+  SnapshotReceiver,
+  streamSnapshot,
+} from './snapshot-transfer.js';
 import type { Applier, LogEntry, PreparedBatch, Proposal, WriteLog } from './write-log.js';
 
 export interface ReplicatedLogOptions {
@@ -46,6 +73,14 @@ export interface ReplicatedLogOptions {
   maxWaiters: number;
   /** How long a proposal may wait for its commit before the client is told to retry. */
   proposeTimeoutMs?: number;
+  /** Compact once this many applied entries are retained (BOOKING_SNAPSHOT_EVERY); the newer half stays. */
+  snapshotEvery: number;
+  /** Sends one part of a snapshot stream to a peer; resolves with its answer (the transport's request path). */
+  sendSnapshot?(to: number, part: unknown, timeoutMs: number): Promise<unknown>;
+  /** A snapshot transfer to a slave ended. */
+  onSnapshotSent?(outcome: 'ok' | 'failed'): void;
+  /** A snapshot from the master was installed here, refused (it would not move this node forward) or failed. */
+  onSnapshotInstall?(outcome: 'ok' | 'refused' | 'failed'): void;
 }
 
 interface Pending {
@@ -104,6 +139,15 @@ export class ReplicatedLog<C> implements WriteLog<C> {
   #serveFrom: number | null = null;
   readonly #servingListeners = new Set<() => void>();
   #wasServing = false;
+  /** Snapshot transfers this master runs, by peer (one at a time per peer). */
+  readonly #transfers = new Map<number, Promise<void>>();
+  #transferSeq = 0;
+  #receiver!: SnapshotReceiver;
+  /**
+   * Set while a received snapshot is installed: peer messages and ticks are dropped (a short pause,
+   * as after SIGSTOP), so that the core's log stays exactly what storage holds until the core is told.
+   */
+  #frozen = false;
   /** The vote as last made durable. */
   #saved: { epoch: number; promisedEpoch: number; promisedTo: number | null } = {
     epoch: 0,
@@ -123,12 +167,20 @@ export class ReplicatedLog<C> implements WriteLog<C> {
     this.#o = options;
     this.#plan = tickPlan(options.heartbeatMs, options.failureTimeoutMs);
     this.#applied = new AppliedIndex(appliedIndex, options.maxWaiters);
+    this.#receiver = new SnapshotReceiver({
+      pool,
+      refuse: (s) => this.#refuseSnapshot(s),
+      install: (s) => this.#installSnapshot(s),
+      staleMs: SNAPSHOT_CHUNK_TIMEOUT_MS,
+    });
   }
 
   async load(): Promise<void> {
     const meta = await getMeta(this.pool);
     const num = (k: string) => Number(meta.get(k) ?? 0);
-    const log = await readClusterLog<C>(this.pool);
+    // The stored log starts after the snapshot point; the state tables cover everything up to it.
+    const snapshot = snapshotPointOf(meta);
+    const log = await readClusterLog<C>(this.pool, (snapshot?.index ?? 0) + 1);
     const promisedTo = meta.get('promised_to');
     this.#saved = {
       epoch: num('epoch'),
@@ -152,12 +204,15 @@ export class ReplicatedLog<C> implements WriteLog<C> {
       {
         ...this.#saved,
         log,
+        ...(snapshot ? { snapshot } : {}),
         // The applied prefix is committed by definition (applied in the same transaction).
         commitIndex: Math.max(num('commit_index'), this.#applied.index),
         appliedIndex: this.#applied.index,
         lamport: num('lamport'),
       },
     );
+    // A node that ran long without compacting (or with a larger BOOKING_SNAPSHOT_EVERY) catches up now.
+    this.#maybeCompact();
   }
 
   start(): void {
@@ -195,6 +250,10 @@ export class ReplicatedLog<C> implements WriteLog<C> {
   get tickMs(): number {
     return this.#plan.tickMs;
   }
+  /** While a snapshot from the master is being received or installed: the node is catching up. */
+  get installingSnapshot(): boolean {
+    return this.#frozen || this.#receiver.receiving;
+  }
 
   /**
    * A master may run writes only once its view change is committed AND applied here: booking
@@ -212,7 +271,7 @@ export class ReplicatedLog<C> implements WriteLog<C> {
 
   /** A consensus message from an authenticated peer. A message claiming another sender is dropped. */
   receive(from: number, raw: unknown): void {
-    if (this.#closed || (raw as { from?: unknown } | null)?.from !== from) return;
+    if (this.#closed || this.#frozen || (raw as { from?: unknown } | null)?.from !== from) return;
     if (this.#core.step(raw)) this.#schedule();
   }
 
@@ -234,7 +293,7 @@ export class ReplicatedLog<C> implements WriteLog<C> {
    * decide anything (its decisions would not see what earlier masters committed).
    */
   propose(command: C): Proposal {
-    if (!this.serving) {
+    if (!this.serving || this.#frozen) {
       throw new AppError('NO_MASTER', 'this node is not the serving master; retry shortly');
     }
     const r = this.#core.propose(command);
@@ -269,11 +328,18 @@ export class ReplicatedLog<C> implements WriteLog<C> {
     return this.#applied.onApplied(listener);
   }
 
+  /** One part of a snapshot stream from peer `from` (the transport's `peer.snapshot`). */
+  receiveSnapshot(from: number, part: unknown): Promise<SnapshotAnswer> {
+    if (this.#closed) return Promise.resolve({ ok: false, reason: 'node shutting down' });
+    return this.#receiver.receive(from, part);
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
     await this.#pumping;
     await this.#applying;
+    await Promise.all(this.#transfers.values());
     for (const p of this.#pending.values()) {
       clearTimeout(p.timer);
       p.reject(new AppError('NO_MASTER', 'node shutting down'));
@@ -299,7 +365,8 @@ export class ReplicatedLog<C> implements WriteLog<C> {
     this.#lastTickAt += due * this.#plan.tickMs;
     const n = catchUpTicks(due, this.#plan.failureTimeoutTicks);
     setImmediate(() => {
-      if (this.#closed) return;
+      // Time that passes during a snapshot install is lost, like a pause; the cap above still holds.
+      if (this.#closed || this.#frozen) return;
       for (let k = 0; k < n; k++) {
         this.#core.tick();
         if (++this.#ticks % this.#plan.heartbeatTicks === 0) this.#o.onHeartbeat?.();
@@ -361,6 +428,7 @@ export class ReplicatedLog<C> implements WriteLog<C> {
         this.#toApply.push(...rd.committed);
         if (!this.#applying) this.#applying = this.#applyLoop().finally(() => (this.#applying = null));
       }
+      for (const { to } of rd.snapshotNeeded) this.#startTransfer(to);
     }
   }
 
@@ -387,7 +455,9 @@ export class ReplicatedLog<C> implements WriteLog<C> {
 
   async #persist(rd: Ready<C>, apply: { prepared: PreparedBatch<C>; through: number } | null): Promise<void> {
     const hard = rd.persist.hardState;
-    const logChanged = rd.persist.truncateFrom !== undefined || rd.persist.append.length > 0;
+    const base = rd.persist.base;
+    const logChanged =
+      base !== undefined || rd.persist.truncateFrom !== undefined || rd.persist.append.length > 0;
     // The commit index and the Lamport time ride along with the next write: losing them costs a
     // re-learn from the master, and saving them alone would cost an fsync per heartbeat.
     const voteChanged = this.#voteChanged(rd);
@@ -410,6 +480,8 @@ export class ReplicatedLog<C> implements WriteLog<C> {
             commit_index: h.commitIndex,
             lamport: h.lamport,
             ...(apply ? { applied_index: apply.through } : {}),
+            // The log's new start, with the deletion of the entries before it (clusterLogStatements).
+            ...(base ? snapshotPointMeta(base) : {}),
           }) as Statement,
         ]),
       apply ? (error, attempt) => this.#applyFailed(error, attempt) : undefined,
@@ -439,6 +511,162 @@ export class ReplicatedLog<C> implements WriteLog<C> {
       for (const l of this.#servingListeners) l();
     }
     this.#wasServing = serving;
+    this.#maybeCompact();
+  }
+
+  // ---- compaction and snapshots ---------------------------------------------------------------
+
+  /**
+   * Drops the older half of the applied entries once `snapshotEvery` are retained. Only below this
+   * node's durable applied index: the database already holds their effects, so it is the snapshot
+   * (the core clamps to its own applied index, which counts entries handed out, not yet written).
+   * The next Ready deletes them from the table in its transaction (`persist.base`).
+   */
+  #maybeCompact(): void {
+    const every = this.#o.snapshotEvery;
+    const applied = this.#applied.index;
+    if (applied - this.#core.snapshotIndex < every) return;
+    if (this.#core.compact(applied - Math.floor(every / 2))) this.#schedule();
+  }
+
+  /**
+   * Master: streams the applied state to `to`, which needs entries this log compacted away. The
+   * state is read in one consistent snapshot at its applied index S and labelled with S's entry
+   * (`snapshotPoint`), so the slave gets exactly the state after the committed prefix up to S.
+   */
+  #startTransfer(to: number): void {
+    const send = this.#o.sendSnapshot;
+    if (!send || this.#transfers.has(to) || this.#closed) return;
+    const epoch = this.#core.epoch;
+    const transfer = `${this.#o.nodeId}-${epoch}-${++this.#transferSeq}`;
+    const stillValid = () => !this.#closed && this.#core.role === 'master' && this.#core.epoch === epoch;
+    const run = (async () => {
+      let reader: StateReader | null = null;
+      try {
+        reader = await openStateReader(this.pool);
+        const point = this.#core.snapshotPoint(reader.appliedIndex);
+        if (!point) throw new Error(`no snapshot point for applied index ${reader.appliedIndex}`);
+        const started = performance.now();
+        const sent = await streamSnapshot({
+          transfer,
+          reader,
+          point,
+          masterEpoch: epoch,
+          chunkRows: SNAPSHOT_CHUNK_ROWS,
+          send: (part) => send(to, part, SNAPSHOT_CHUNK_TIMEOUT_MS),
+          stillValid,
+        });
+        this.#o.logger.info(
+          { peer: to, index: point.index, ...sent, seconds: (performance.now() - started) / 1000 },
+          'snapshot sent',
+        );
+        this.#o.onSnapshotSent?.('ok');
+      } catch (error) {
+        this.#o.logger.warn({ err: error, peer: to }, 'snapshot transfer failed');
+        this.#o.onSnapshotSent?.('failed');
+        // The core asks again (a later Ready's snapshotNeeded) while the peer still needs one.
+        if (!this.#closed) {
+          this.#core.reportSnapshot(to, false);
+          this.#schedule();
+        }
+      } finally {
+        await reader?.close();
+        this.#transfers.delete(to);
+      }
+    })();
+    this.#transfers.set(to, run);
+  }
+
+  /** Slave, at the start of a transfer: only a snapshot from a current master that moves us forward. */
+  #refuseSnapshot(s: ReceivedSnapshot): string | null {
+    if (s.point.index <= this.#applied.index || s.point.index <= this.#core.appliedIndex) {
+      return `applied ${Math.max(this.#applied.index, this.#core.appliedIndex)} already, at or past ${s.point.index}`;
+    }
+    if (s.masterEpoch < this.#core.promisedEpoch) {
+      return `epoch ${s.masterEpoch} is older than the promised ${this.#core.promisedEpoch}`;
+    }
+    return null;
+  }
+
+  /**
+   * Slave, once every chunk is staged: install in one transaction, then tell the core. First the
+   * node is frozen (peer messages and ticks dropped) and everything the core already handed out is
+   * made durable and applied, so storage holds exactly the core's log and nothing moves until
+   * `installSnapshot`. The transaction writes the state, applied_index = S, the log's new start, the
+   * deletion of stored entries up to S (and after it, if our log disagrees at S: the core then drops
+   * them too), and the hard state the core is about to take, so that the promise to the sender's
+   * epoch is durable before anything can be acknowledged on the strength of the snapshot.
+   */
+  async #installSnapshot(s: ReceivedSnapshot): Promise<string | null> {
+    if (this.#frozen) return 'another snapshot is being installed';
+    this.#frozen = true;
+    try {
+      await this.#drain();
+      if (this.#closed) return 'node shutting down';
+      const refusal = this.#refuseSnapshot(s);
+      if (refusal) {
+        this.#o.onSnapshotInstall?.('refused');
+        return refusal;
+      }
+      const { point, from, masterEpoch } = s;
+      const keepAfter = this.#core.entry(point.index)?.epoch === point.epoch;
+      const raise = masterEpoch > this.#core.promisedEpoch;
+      const hard = {
+        epoch: Math.max(this.#core.epoch, masterEpoch),
+        promisedEpoch: raise ? masterEpoch : this.#core.promisedEpoch,
+        promisedTo: raise ? from : this.#saved.promisedTo,
+      };
+      const started = performance.now();
+      try {
+        await transact(
+          this.writePool,
+          installSnapshotStatements({
+            point,
+            keepAfter,
+            meta: {
+              applied_index: point.index,
+              commit_index: Math.max(this.#core.commitIndex, point.index),
+              epoch: hard.epoch,
+              promised_epoch: hard.promisedEpoch,
+              promised_to: hard.promisedTo ?? '',
+              lamport: Math.max(this.clock.time, point.lamport),
+            },
+          }),
+        );
+      } catch (error) {
+        this.#o.logger.error({ err: error, index: point.index }, 'installing a snapshot failed');
+        this.#o.onSnapshotInstall?.('failed');
+        throw error;
+      }
+      this.#saved = hard;
+      // The database is the snapshot now; the in-memory state must follow before anything applies.
+      await this.#retrying('reloading the state after a snapshot install', () =>
+        this.applier.reload(this.pool),
+      );
+      if (this.#closed) return 'node shutting down';
+      this.#core.installSnapshot(point as SnapshotPoint, from, masterEpoch);
+      this.#applyError = null;
+      this.#applied.advance(point.index, []);
+      this.#o.onSnapshotInstall?.('ok');
+      this.#o.logger.info(
+        { from, index: point.index, keptLog: keepAfter, seconds: (performance.now() - started) / 1000 },
+        'snapshot installed',
+      );
+      return null;
+    } finally {
+      this.#frozen = false;
+      this.#schedule();
+    }
+  }
+
+  /** Waits until no Ready is in flight, nothing waits to be applied and the core has nothing new. */
+  async #drain(): Promise<void> {
+    while (!this.#closed) {
+      if (this.#pumping) await this.#pumping;
+      else if (this.#applying) await this.#applying;
+      else if (this.#core.hasReady()) this.#pumping = this.#pump().finally(() => (this.#pumping = null));
+      else return;
+    }
   }
 
   /**

@@ -3,6 +3,7 @@
  * command on a serving master, learn when it is committed and applied. A single node commits at
  * once; the cluster replicates first. Nothing above this interface knows which.
  */
+import type { Pool } from 'mysql2/promise';
 import type { Statement } from '../store/statements.js';
 
 export interface LogEntry<C> {
@@ -33,6 +34,11 @@ export interface Applier<C> {
    * per batch, in log order. `throughIndex` is the batch's last index (barriers carry no command).
    */
   prepare(entries: readonly LogEntry<C>[], throughIndex: number): PreparedBatch<C>;
+  /**
+   * The database now holds a snapshot installed from another node (its applied state at a later
+   * index): replace the in-memory state by what `db` holds. Called with nothing being applied.
+   */
+  reload(db: Pool): Promise<void>;
 }
 
 export interface PreparedBatch<C> {
