@@ -4,9 +4,10 @@
 // Prints one line per run and a summary; writes the figures as JSON.
 //
 //   node scripts/chaos-series.mjs [--runs 20] [--duration 60s] [--seed 20301] [--port 18990]
-//                                 [--name series] [--out chaos-series.json] [--keep]
+//                                 [--name series] [--out chaos-series.json] [--purge]
 //
-// It starts the cluster itself (local driver) and stops it at the end unless --keep. Run it on a
+// It starts the cluster itself (local driver) and stops it at the end, keeping its databases and
+// every run's history and report under .booking/<name>/chaos/ (--purge drops them). Run it on a
 // quiet machine: it is a benchmark of robustness, not a unit test (about 80 s per run).
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -20,7 +21,7 @@ const { values: o } = parseArgs({
     port: { type: 'string', default: '18990' },
     name: { type: 'string', default: 'series' },
     out: { type: 'string', default: 'chaos-series.json' },
-    keep: { type: 'boolean', default: false },
+    purge: { type: 'boolean', default: false },
   },
 });
 const runs = Number(o.runs);
@@ -100,7 +101,7 @@ try {
     );
   }
 } finally {
-  if (!o.keep) await booking(['cluster', 'stop', '--name', o.name, '--purge', '--yes']);
+  await booking(['cluster', 'stop', '--name', o.name, ...(o.purge ? ['--purge', '--yes'] : [])]);
 }
 const good = results.filter((r) => r.verdict === 'valid' && r.converged && r.caughtUp);
 const summary = {

@@ -426,7 +426,7 @@ export class ReplicatedLog<C> implements WriteLog<C> {
       if (inline) this.#afterApplied(rd.committed, inline);
       else if (rd.committed.length > 0) {
         this.#toApply.push(...rd.committed);
-        if (!this.#applying) this.#applying = this.#applyLoop().finally(() => (this.#applying = null));
+        this.#startApplier();
       }
       for (const { to } of rd.snapshotNeeded) this.#startTransfer(to);
     }
@@ -674,6 +674,18 @@ export class ReplicatedLog<C> implements WriteLog<C> {
    * The state machine decides a batch's effects once (in memory); a failed transaction is retried
    * with the same effects until the database takes them.
    */
+  /**
+   * Starts the applier unless it runs. When it ends it looks again: entries handed to it between
+   * its last check and the end of its promise would otherwise wait for the next commit.
+   */
+  #startApplier(): void {
+    if (this.#applying || this.#closed) return;
+    this.#applying = this.#applyLoop().finally(() => {
+      this.#applying = null;
+      if (this.#toApply.length > 0) this.#startApplier();
+    });
+  }
+
   async #applyLoop(): Promise<void> {
     while (this.#toApply.length > 0 && !this.#closed) {
       const batch = this.#toApply.splice(0, MAX_BATCH_ENTRIES);
