@@ -170,7 +170,7 @@ type ElectionPhase =
  * no Math.random. Time arrives as `tick()`, peer messages as `step()`, client commands as
  * `propose()`; everything it wants done leaves through `ready()`.
  *
- * Limit: the whole log is kept in memory (no snapshots yet).
+ * The log is kept in memory from the last snapshot point on (`compact()`, `installSnapshot()`).
  */
 export class ClusterCore<P = unknown> {
   readonly id: number;
