@@ -115,15 +115,3 @@ export async function spawnNode(t: ExecutionContext, env: Record<string, string>
     },
   };
 }
-
-export async function eventually(
-  check: () => Promise<boolean> | boolean,
-  timeoutMs: number,
-): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

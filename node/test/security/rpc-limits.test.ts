@@ -8,9 +8,10 @@
 import test from 'ava';
 import fc from 'fast-check';
 import WebSocket from 'ws';
+import { waitUntil } from '../cluster-integration/helpers/cluster.js';
 import { TestClient } from '../helpers/rpc-client.js';
 import { withNode } from '../helpers/with-node.js';
-import { eventually, spawnNode } from './helpers.js';
+import { spawnNode } from './helpers.js';
 
 type Reply = { id: number; result?: unknown; error?: { code: number; data?: { reason?: string } } };
 
@@ -203,7 +204,7 @@ test('a client that sends and stops reading is closed, its buffers go, and an ho
     const frame = batch('rpc.discover', 100);
     // Unsent replies live in Buffers: external memory. Sampled while the attack runs.
     let peak = before;
-    const closed = await eventually(async () => {
+    const closed = await waitUntil(async () => {
       if (hostile.readyState === WebSocket.OPEN) hostile.send(frame);
       peak = Math.max(peak, await external());
       return (await node.metric('booking_ws_connections')) === 1;
@@ -248,7 +249,7 @@ test('sockets per address are capped at the upgrade (429); X-Real-IP counts only
   if (typeof other !== 'number') sockets.push(other);
   sockets.shift()!.terminate();
   t.true(
-    await eventually(async () => {
+    await waitUntil(async () => {
       const again = await open({ 'x-real-ip': '203.0.113.7' });
       if (typeof again === 'number') return false;
       sockets.push(again);
