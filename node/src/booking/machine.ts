@@ -24,6 +24,7 @@
 import { MAX_SEATS_PER_HOLD } from '../limits.js';
 import { AppError, type ErrorReason } from '../protocol/errors.js';
 import type { BookingWrite, Effects, HoldWrite, SeatClaimWrite } from '../store/effects.js';
+import type { StateRows } from '../store/queries.js';
 import type { Command, BookingEntry as LogEntry, NewBooking } from './entries.js';
 import { type LayoutSeat, priceOf, seatIndex } from './layout.js';
 
@@ -80,13 +81,7 @@ export type Outcome = { ok: true } | { ok: false; reason: ErrorReason; detail: s
 const OK: Outcome = { ok: true };
 
 /** What a node loads from its database at start: the applied state at `appliedIndex`. */
-export interface LoadedState {
-  appliedIndex: number;
-  shows: ShowInfo[];
-  claims: { showId: string; seatId: string; holdId: string | null; bookingId: string | null }[];
-  holds: Omit<HoldState, 'bookingId'>[];
-  bookings: (BookingState & { requestHash: string | null })[];
-}
+export type LoadedState = StateRows;
 
 /** A booking about to be created: everything but the parts the service adds (id, code, token). */
 export interface BookingPlan {
