@@ -208,7 +208,8 @@ test('one node of three alone: 503 no-quorum; with a second node both turn ready
     // Entries for node 3 to catch up on: hold and release one seat, two entries a round.
     const client = await c.node(1).connect();
     const { showId, seats } = await freeSeats(client, 1);
-    const rounds = READY_MAX_LAG * 2;
+    // Far more than the lag bound, so that catching up outlasts the probes (50 ms apart) on a fast box.
+    const rounds = READY_MAX_LAG * 8;
     for (let k = 0; k < rounds; k++) {
       const hold = await client.call('seats.hold', { showId, seatIds: seats });
       await client.call('seats.release', { holdId: hold.holdId });
