@@ -189,7 +189,7 @@ test('a lone node answers 503 catalog-loading until its catalog is in, then 200;
   }
 });
 
-test('one node of three alone: 503 no-quorum; with a second node both turn ready; a revived third catches up first', async (t) => {
+test('one node of three alone: 503 no-quorum; with a second node both turn ready; a revived lower node catches up first', async (t) => {
   await withCluster(t, async (c) => {
     // Only node 1: the others are killed before they could listen (start-up takes far longer).
     await Promise.all([c.node(2).stop(), c.node(3).stop()]);
@@ -199,11 +199,13 @@ test('one node of three alone: 503 no-quorum; with a second node both turn ready
     t.is(again?.status, 503);
     t.like(again?.body, { ready: false, reason: 'no-quorum', masterId: null });
 
-    c.node(2).start();
+    // Node 3 joins and becomes master; node 2, lower than the master, is revived later: it follows
+    // (bully: it cannot take over), so it must catch up as a slave, which is what we want to see.
+    c.node(3).start();
     const pair = await watch(c.node(1).port, (p) => p.status === 200, 90_000, 50);
-    t.log(`node 1 with node 2: ${pair.join(' → ')}`);
-    t.true(await waitUntil(async () => (await probe(c.node(2).port))?.status === 200, 30_000));
-    t.like((await probe(c.node(1).port))?.body, { ready: true, masterId: 2 });
+    t.log(`node 1 with node 3: ${pair.join(' → ')}`);
+    t.true(await waitUntil(async () => (await probe(c.node(3).port))?.status === 200, 30_000));
+    t.like((await probe(c.node(1).port))?.body, { ready: true, masterId: 3 });
 
     // Entries for node 3 to catch up on: hold and release one seat, two entries a round.
     const client = await c.node(1).connect();
@@ -215,10 +217,10 @@ test('one node of three alone: 503 no-quorum; with a second node both turn ready
       await client.call('seats.release', { holdId: hold.holdId });
     }
     // Applying one entry per transaction makes its catching up last long enough to be seen.
-    c.node(3).env.BOOKING_LIMIT_MAX_BATCH_ENTRIES = '1';
-    c.node(3).start();
-    const revived = await watch(c.node(3).port, (p) => p.status === 200, 90_000);
-    t.log(`node 3 revived behind ${rounds * 2} entries: ${revived.join(' → ')}`);
+    c.node(2).env.BOOKING_LIMIT_MAX_BATCH_ENTRIES = '1';
+    c.node(2).start();
+    const revived = await watch(c.node(2).port, (p) => p.status === 200, 90_000);
+    t.log(`node 2 revived behind ${rounds * 2} entries: ${revived.join(' → ')}`);
     t.true(revived.includes('catching-up'), 'the revived node said it was catching up');
     t.is(revived.at(-1), 'ready');
     t.false(revived.slice(revived.indexOf('catching-up')).includes('down'));
