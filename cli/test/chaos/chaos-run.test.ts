@@ -42,6 +42,8 @@ test('a one-minute chaos run with ten or more faults is valid', async (t) => {
     '--json',
   );
   const result = json<ChaosResult>(r);
+  // A run that could not finish answers with an error, not a verdict: show what it said.
+  if (result.verdict === undefined) t.fail(`no verdict (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
   t.is(
     result.verdict,
     'valid',

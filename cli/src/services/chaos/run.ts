@@ -83,6 +83,21 @@ export interface ChaosResult {
 export type Progress = (step: string, detail?: string) => void;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const FINAL_HEAL_ATTEMPTS = 3;
+/** How long the run keeps asking for the shows it books on: a node busy starting may be slow. */
+const PREPARE_TIMEOUT_MS = 30_000;
+
+/** A read retried until it answers or the deadline passes; the last error is the one thrown. */
+async function readPatiently<T>(what: () => Promise<T>, deadline: number): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await what();
+    } catch (error) {
+      if (Date.now() + 500 * attempt > deadline) throw error;
+      await sleep(500 * attempt);
+    }
+  }
+}
 
 export interface NodeView {
   id: number;
@@ -385,17 +400,31 @@ export async function healAll(
   state: ClusterState,
   driver: ClusterDriver,
   recorder: HistoryRecorder,
+  failed: string[] = [],
 ): Promise<ClusterState> {
   let s = state;
   for (const n of state.nodes) {
-    if (driver.connected && !(await driver.connected(s, n.id))) {
-      await driver.reconnect!(s, n.id);
-      recorder.fault('heal', n.id, 'final heal');
+    // A node that will not come back (slow start on a loaded machine) must not cost the run its
+    // history: it is tried again, and if it still fails the check says which node and why.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (driver.connected && !(await driver.connected(s, n.id))) {
+          await driver.reconnect!(s, n.id);
+          recorder.fault('heal', n.id, 'final heal');
+        }
+        const p = await driver.nodeRunning(s, n.id);
+        if (p === 'running') break;
+        s = await driver.revive(s, n.id, () => {});
+        recorder.fault(p === 'paused' ? 'resume' : 'revive', n.id, 'final heal');
+        break;
+      } catch (error) {
+        if (attempt >= FINAL_HEAL_ATTEMPTS) {
+          failed.push(`final heal of n${n.id} failed: ${(error as Error).message}`);
+          break;
+        }
+        await sleep(1000 * attempt);
+      }
     }
-    const p = await driver.nodeRunning(s, n.id);
-    if (p === 'running') continue;
-    s = await driver.revive(s, n.id, () => {});
-    recorder.fault(p === 'paused' ? 'resume' : 'revive', n.id, 'final heal');
   }
   return s;
 }
@@ -538,22 +567,25 @@ export async function runChaos(
   const url = `ws://127.0.0.1:${initial.nginx.port}/rpc`;
 
   progress('Preparing', 'reading shows through Nginx');
-  const pools = await callOnce(url, 'catalog.shows', {}, { timeoutMs: 5000 }).then(async (shows) => {
-    const fresh = shows
-      .filter((s) => Date.parse(s.startsAt) > Date.now() + 3600_000 && s.seatsAvailable > 40)
-      .slice(0, 3);
-    return Promise.all(
-      fresh.map(async (s) => {
-        const map = await callOnce(url, 'seats.map', { showId: s.id }, { timeoutMs: 5000 });
-        return {
-          showId: s.id,
-          seatIds: map.rows
-            .flatMap((r) => r.seats.filter((x) => x.status === 'available').map((x) => x.id))
-            .slice(0, 60),
-        };
-      }),
-    );
-  });
+  const prepareBy = Date.now() + PREPARE_TIMEOUT_MS;
+  const shows = await readPatiently(() => callOnce(url, 'catalog.shows', {}, { timeoutMs: 5000 }), prepareBy);
+  const fresh = shows
+    .filter((s) => Date.parse(s.startsAt) > Date.now() + 3600_000 && s.seatsAvailable > 40)
+    .slice(0, 3);
+  const pools = await Promise.all(
+    fresh.map(async (s) => {
+      const map = await readPatiently(
+        () => callOnce(url, 'seats.map', { showId: s.id }, { timeoutMs: 5000 }),
+        prepareBy,
+      );
+      return {
+        showId: s.id,
+        seatIds: map.rows
+          .flatMap((r) => r.seats.filter((x) => x.status === 'available').map((x) => x.id))
+          .slice(0, 60),
+      };
+    }),
+  );
   if (pools.length === 0) throw new Error('no future show with free seats: import a catalog first');
 
   // Bookings made before the run (an earlier bench, people) are not part of this history.
@@ -587,7 +619,8 @@ export async function runChaos(
   for (const opId of recorder.pending()) recorder.info(opId, { message: 'run ended before an answer' });
 
   progress('Healing', 'reviving and resuming every node');
-  ctx.state = await healAll(ctx.state, driver, recorder);
+  const healFailures: string[] = [];
+  ctx.state = await healAll(ctx.state, driver, recorder, healFailures);
   await saveState(ctx.state);
   await new Promise<void>((resolve) => out.end(resolve));
   progress('Converging', 'waiting until every node has applied the same log');
@@ -665,6 +698,7 @@ export async function runChaos(
       `final state read from each node over its wire (admin.bookings); converged: ${converged.ok}`,
       ...lastWords.map((w) => `last status: ${w}`),
       ...nemesisLog.skipped.map((s) => `skipped: ${s}`),
+      ...healFailures,
     ],
   });
   return {
@@ -684,7 +718,7 @@ export async function runChaos(
     converged: converged.ok,
     finalRead,
     rejectedEntries,
-    lastStatus: lastWords,
+    lastStatus: [...lastWords, ...healFailures],
     historyFile,
     report,
   };
