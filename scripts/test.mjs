@@ -3,6 +3,7 @@
 // in turn, and ends with one plain line `N passed, N failed` summed over all of them.
 //
 //   npm test -- --setup-only     only the machine's set-up (what the Docker suite alone needs too)
+//   npm test -- --suites node,cli  only these suites (and only the set-up they need)
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -64,7 +65,24 @@ function step(title, command, args) {
   return spawnSync(command, args, { stdio: 'inherit' }).status === 0;
 }
 
-const wanted = [...new Set(suites.flatMap((s) => s.needs))];
+// `--suites a,b`: a subset, for a developer's loop or a machine that cannot run one of them (a
+// container without the rights to run Docker, say). Every name must be known.
+const only = (() => {
+  const i = process.argv.indexOf('--suites');
+  if (i < 0) return null;
+  const names = (process.argv[i + 1] ?? '').split(',').filter(Boolean);
+  const unknown = names.filter((n) => !suites.some((s) => s.name === n));
+  if (names.length === 0 || unknown.length > 0) {
+    process.stderr.write(
+      `--suites takes a comma-separated list of ${suites.map((s) => s.name).join(', ')}` +
+        `${unknown.length > 0 ? `; unknown: ${unknown.join(', ')}` : ''}\n`,
+    );
+    process.exit(2);
+  }
+  return new Set(names);
+})();
+const chosen = suites.filter((s) => only === null || only.has(s.name));
+const wanted = [...new Set(chosen.flatMap((s) => s.needs))];
 process.stdout.write(`\n== set-up: ${wanted.join(', ')} ==\n`);
 const failedSetup = await setup(wanted);
 if (process.argv.includes('--setup-only')) process.exit(failedSetup.size > 0 ? 1 : 0);
@@ -87,7 +105,7 @@ const hasTests = (dir) =>
   readdirSync(`${dir}/test`, { recursive: true, withFileTypes: true }).some(
     (f) => f.isFile() && f.name.endsWith('.test.ts'),
   );
-for (const suite of suites.filter((s) => hasTests(s.cwd))) {
+for (const suite of chosen.filter((s) => hasTests(s.cwd))) {
   process.stdout.write(`\n== ${suite.name} ==\n`);
   const missing = suite.needs.filter((c) => failedSetup.has(c));
   if (missing.length > 0) {
