@@ -30,7 +30,7 @@ TEST_ARGS=(-- --suites node,cli,spa,spa-browser)
 log() { printf '[fresh-machine] %s\n' "$*" >&2; }
 die() { printf '[fresh-machine] error: %s\n' "$*" >&2; exit 1; }
 
-[[ $(id -u) -eq 0 ]] || die "debootstrap and a privileged container need root: sudo $0"
+[[ $(id -u) -eq 0 ]] || die "debootstrap needs root: sudo $0"
 node "$ROOT/scripts/setup.mjs" docker || die "no Docker engine: node scripts/setup.mjs docker"
 command -v debootstrap >/dev/null || {
   DEBIAN_FRONTEND=noninteractive apt-get install -y debootstrap >&2 ||
@@ -61,11 +61,19 @@ if ! docker image inspect "$IMAGE" >/dev/null 2>&1; then
   cp -a "$NPM_DIR" "$WORK/rootfs/usr/local/lib/node_modules/npm"
   ln -s ../lib/node_modules/npm/bin/npm-cli.js "$WORK/rootfs/usr/local/bin/npm"
   ln -s ../lib/node_modules/npm/bin/npx-cli.js "$WORK/rootfs/usr/local/bin/npx"
+  # This network's trust settings, which any machine here needs to reach the npm registry: the
+  # host's CA bundle, its local CAs (kept when a package reruns update-ca-certificates) and
+  # npm's cafile. No other host configuration goes in.
+  mkdir -p "$WORK/rootfs/etc/ssl/certs" "$WORK/rootfs/usr/local/share/ca-certificates" "$WORK/rootfs/usr/local/etc"
+  [[ -r /etc/ssl/certs/ca-certificates.crt ]] && cp /etc/ssl/certs/ca-certificates.crt "$WORK/rootfs/etc/ssl/certs/"
+  cp /usr/local/share/ca-certificates/*.crt "$WORK/rootfs/usr/local/share/ca-certificates/" 2>/dev/null || true
+  echo 'cafile=/etc/ssl/certs/ca-certificates.crt' >"$WORK/rootfs/usr/local/etc/npmrc"
   rm -rf "$WORK/rootfs"/var/lib/apt/lists/* "$WORK/rootfs"/var/cache/apt/*.bin
   log "importing $IMAGE"
   tar --numeric-owner -C "$WORK/rootfs" -c . | docker import \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'ENV LANG=C.UTF-8' \
+    --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' \
     --change 'CMD ["/bin/bash"]' - "$IMAGE" >/dev/null
 fi
 
