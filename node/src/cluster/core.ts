@@ -59,6 +59,8 @@ export interface ClusterConfig<P = unknown> {
     skipPreVote?: boolean;
     /** Drop the whole log on a snapshot install, even entries after the point it has acked. */
     resetLogOnSnapshot?: boolean;
+    /** Serve once the view change committed, before this node applied what earlier masters committed. */
+    serveBeforeApplied?: boolean;
   };
 }
 
@@ -83,15 +85,20 @@ export interface PersistedState<P> {
 /**
  * One batch of work for the I/O layer, etcd-Ready style. Handle it in this order:
  *
- * 1. `persist`: durably (one transaction is best) if `base` is set delete log entries <= base.index and
- *    store `base` as where the log starts, delete log entries >= `truncateFrom` if set, insert
- *    `append`, and save `hardState` if set. Nothing else may happen before this is durable: the
- *    messages below promise things (votes, acks) that are only true once it is.
+ * 1. `persist`: if `mustSync`, durably (one transaction is best): if `base` is set delete log
+ *    entries <= base.index and store `base` as where the log starts, delete log entries >=
+ *    `truncateFrom` if set, insert `append`, and save `hardState` if set. Without `mustSync` only the
+ *    commit index and Lamport time changed: they may wait for the next write (losing them costs a
+ *    re-learn from the master), so no fsync is owed. Messages promise things (votes, acks) that are
+ *    only true once the write is durable: send them after it, unless `sendBeforeSync`.
  * 2. `messages`: send each to `message.to` (best effort; losing them is fine, reordering is fine).
- * 3. `committed`: apply in order (skip `kind: 'barrier'`), remembering the last applied index. This
- *    may lag behind (a separate applier): the entries are committed, and after a crash the core hands
- *    out again everything between the persisted applied index and the commit index.
- * 4. `advance(ready)`: after step 2; the master counts its own copy towards a majority from here.
+ *    With `sendBeforeSync` (a master whose vote did not change: its appends promise nothing, and it
+ *    counts its own copy only from `advance`) they may go out before or during the write, so the
+ *    slaves write in parallel with the master (Raft thesis 10.2.1).
+ * 3. `committed`: apply in order (skip `kind: 'barrier'`), and report each durably applied prefix
+ *    with `appliedTo(index)`. This may lag behind (a separate applier): the entries are committed,
+ *    and after a crash the core hands out again everything after the persisted applied index.
+ * 4. `advance(ready)`: after step 1; the master counts its own copy towards a majority from here.
  * 5. `snapshotNeeded` (master only, any time): each peer listed needs entries this log compacted
  *    away. Stream it the state machine's snapshot (see `snapshotPoint`), out of the core, and call
  *    `reportSnapshot(peer, false)` if the transfer fails; success shows by itself (the peer acks).
@@ -101,6 +108,10 @@ export interface PersistedState<P> {
  */
 export interface Ready<P> {
   persist: LogChanges<P> & { hardState?: HardState };
+  /** The log or the vote changed: `persist` must be durable before the messages go out. */
+  mustSync: boolean;
+  /** The messages may go out before `persist` is durable (see step 2). */
+  sendBeforeSync: boolean;
   messages: PeerMessage<P>[];
   committed: Entry<P>[];
   events: ClusterEventRecord[];
@@ -187,9 +198,12 @@ export class ClusterCore<P = unknown> {
   #promisedEpoch: number;
   #promisedTo: number | null;
   #commitIndex: number;
+  /** Durably applied by the driver (`appliedTo`): never more than was handed out. */
   #appliedIndex: number;
   /** Committed entries up to here have been handed out in a Ready. */
   #handedOut: number;
+  /** The vote as last made durable (advance() of the Ready that carried it). */
+  #durableVote: { epoch: number; promisedEpoch: number; promisedTo: number | null };
   /** Log prefix known durable (advance() of the Ready that carried it). */
   #stableIndex: number;
   #hardDirty = false;
@@ -213,6 +227,11 @@ export class ClusterCore<P = unknown> {
   #lastBroadcastAt = 0;
   /** Index of this master's barrier until it commits (the view change is done then). */
   #barrierIndex: number | null = null;
+  /**
+   * Master: the commit index when its view change committed. It serves once it has applied up to
+   * here: its decisions must see everything every earlier master committed.
+   */
+  #serveFrom: number | null = null;
 
   /** Slave only: behind the master's commit index. */
   #catchingUp = false;
@@ -239,6 +258,11 @@ export class ClusterCore<P = unknown> {
     this.#epoch = persisted.epoch;
     this.#promisedEpoch = Math.max(persisted.promisedEpoch ?? persisted.epoch, persisted.epoch);
     this.#promisedTo = persisted.promisedTo ?? null;
+    this.#durableVote = {
+      epoch: this.#epoch,
+      promisedEpoch: this.#promisedEpoch,
+      promisedTo: this.#promisedTo,
+    };
     this.#maxSeenEpoch = this.#promisedEpoch;
     // The compacted prefix is applied, hence committed.
     this.#commitIndex = Math.max(base.index, Math.min(persisted.commitIndex ?? 0, this.#log.lastIndex));
@@ -280,9 +304,17 @@ export class ClusterCore<P = unknown> {
   get lamport(): number {
     return this.#clock.time;
   }
-  /** The master's view change is done once its barrier entry committed. */
+  /**
+   * The node may take writes (and decide them): it is master, its view change (barrier) committed,
+   * and it has applied everything committed up to then.
+   */
   get serving(): boolean {
-    return this.#role === 'master' && this.#barrierIndex === null;
+    return (
+      this.#role === 'master' &&
+      this.#barrierIndex === null &&
+      this.#serveFrom !== null &&
+      (this.#appliedIndex >= this.#serveFrom || this.#cfg.unsafe?.serveBeforeApplied === true)
+    );
   }
   /** First index still in the log; everything before it is in the state machine's snapshot. */
   get firstIndex(): number {
@@ -503,11 +535,8 @@ export class ClusterCore<P = unknown> {
    * nothing after it is committed and the next Ready truncates it (`truncateFrom`).
    */
   installSnapshot(point: SnapshotPoint, from: number, epoch: number): void {
-    if (point.index <= this.#appliedIndex) {
-      throw new Error(
-        `node ${this.id}: a snapshot at ${point.index} would take the state back from ${this.#appliedIndex}`,
-      );
-    }
+    const refused = this.snapshotRefusal(point, epoch);
+    if (refused) throw new Error(`node ${this.id}: snapshot at ${point.index} refused: ${refused}`);
     if (this.#role === 'master') this.#stepDown('snapshot-installed', { index: point.index });
     // Like an append from that master: from now on refuse older masters, whose logs may lack the
     // entries the snapshot holds (we will claim to match any master we accept up to point.index).
@@ -525,10 +554,18 @@ export class ClusterCore<P = unknown> {
       // Our log diverges at or before the point, so nothing in it past the point is committed.
       this.#log.reset(point);
     }
+    // Its sender is the master we follow now: an election this node was running is over.
+    if (this.#peerSet.has(from)) this.#follow(from);
     this.#clock.witness(point.lamport);
     this.#commitIndex = Math.max(this.#commitIndex, point.index);
     this.#appliedIndex = point.index;
     this.#handedOut = point.index;
+    // Written in the install's own transaction (the driver's contract above).
+    this.#durableVote = {
+      epoch: this.#epoch,
+      promisedEpoch: this.#promisedEpoch,
+      promisedTo: this.#promisedTo,
+    };
     this.#stableIndex = Math.max(this.#stableIndex, point.index);
     this.#hardDirty = true;
     this.#emit('snapshot-installed', { index: point.index, epoch: point.epoch, from });
@@ -536,6 +573,19 @@ export class ClusterCore<P = unknown> {
     if (this.#peerSet.has(from)) {
       this.#send(from, { type: 'append-ok', epoch: this.#epoch, matchIndex: point.index });
     }
+  }
+
+  /**
+   * Why a snapshot at `point` from a master of `epoch` must not be installed here, or null. Ask
+   * before the transfer and again before the install: it must move the state forward, and come
+   * from a master this node may still follow (an older one may lack entries our promise covers).
+   */
+  snapshotRefusal(point: SnapshotPoint, epoch: number): string | null {
+    if (point.index <= this.#appliedIndex)
+      return `applied ${this.#appliedIndex} already, at or past ${point.index}`;
+    if (epoch < this.#promisedEpoch)
+      return `epoch ${epoch} is older than the promised ${this.#promisedEpoch}`;
+    return null;
   }
 
   /** The driver's snapshot transfer to `peer` failed: ask for another when the peer still needs one. */
@@ -574,8 +624,18 @@ export class ClusterCore<P = unknown> {
     const commitTo = Math.min(this.#commitIndex, this.#log.lastIndex);
     const committed = this.#log.slice(this.#handedOut + 1, commitTo);
     this.#handedOut = Math.max(this.#handedOut, commitTo);
+    const hard = persist.hardState;
+    const voteChanged =
+      hard !== undefined &&
+      (hard.epoch !== this.#durableVote.epoch ||
+        hard.promisedEpoch !== this.#durableVote.promisedEpoch ||
+        hard.promisedTo !== this.#durableVote.promisedTo);
+    const logChanged =
+      persist.base !== undefined || persist.truncateFrom !== undefined || persist.append.length > 0;
     const rd: Ready<P> = {
       persist,
+      mustSync: logChanged || voteChanged,
+      sendBeforeSync: this.#role === 'master' && !voteChanged,
       messages: this.#outbox,
       committed,
       events: this.#events,
@@ -587,16 +647,33 @@ export class ClusterCore<P = unknown> {
     return rd;
   }
 
-  /** The Ready was persisted, sent and applied. */
+  /** The Ready was persisted (and its messages sent). */
   advance(rd: Ready<P>): void {
     const last = rd.persist.append.at(-1);
     // Identity check: if the log was truncated since ready(), that write no longer proves anything.
     if (last && this.#log.entry(last.index) === last) {
       this.#stableIndex = Math.max(this.#stableIndex, last.index);
     }
-    const applied = rd.committed.at(-1);
-    if (applied) this.#appliedIndex = Math.max(this.#appliedIndex, applied.index);
+    const hard = rd.persist.hardState;
+    if (hard && rd.mustSync) {
+      this.#durableVote = {
+        epoch: hard.epoch,
+        promisedEpoch: hard.promisedEpoch,
+        promisedTo: hard.promisedTo,
+      };
+    }
     if (this.#role === 'master') this.#maybeCommit();
+  }
+
+  /**
+   * The driver made the effects of the committed entries up to `index` durable. Only from here do
+   * they count as applied: for serving, for compaction, for snapshot points.
+   */
+  appliedTo(index: number): void {
+    if (index > this.#handedOut) {
+      throw new Error(`node ${this.id}: applied ${index}, but only ${this.#handedOut} were handed out`);
+    }
+    this.#appliedIndex = Math.max(this.#appliedIndex, index);
   }
 
   // ---- election -------------------------------------------------------------------------------
@@ -913,6 +990,7 @@ export class ClusterCore<P = unknown> {
   #becomeMaster(epoch: number, knownCommit: number, adoptedFrom: number): void {
     this.#phase = null;
     this.#role = 'master';
+    this.#serveFrom = null;
     this.#masterId = this.id;
     this.#epoch = epoch;
     this.#hardDirty = true;
@@ -937,6 +1015,7 @@ export class ClusterCore<P = unknown> {
     this.#masterId = null;
     this.#progress = new Map();
     this.#barrierIndex = null;
+    this.#serveFrom = null;
     this.#heardFromMasterAt = this.#now;
     this.#emit('stepped-down', { reason, ...detail });
   }
@@ -1063,6 +1142,7 @@ export class ClusterCore<P = unknown> {
     this.#hardDirty = true;
     if (this.#barrierIndex !== null && index >= this.#barrierIndex) {
       this.#barrierIndex = null;
+      this.#serveFrom = index;
       this.#emit('view-change-done', { commitIndex: index });
     }
   }

@@ -131,14 +131,13 @@ export class ReplicatedLog<C> implements WriteLog<C> {
   readonly #toApply: Entry<C>[] = [];
   readonly #applied: AppliedIndex<C>;
   #servingTerm = 0;
+  /** The epoch this node last started serving in (a new serving period always has a new epoch). */
+  #servedEpoch: number | null = null;
   /** The last error of applying committed entries, while it keeps failing (null once it worked). */
   #applyError: Error | null = null;
   #applying: Promise<void> | null = null;
   #closed = false;
-  /** Applied index from which this master may serve (its view change is applied here). */
-  #serveFrom: number | null = null;
   readonly #servingListeners = new Set<() => void>();
-  #wasServing = false;
   /** Snapshot transfers this master runs, by peer (one at a time per peer). */
   readonly #transfers = new Map<number, Promise<void>>();
   #transferSeq = 0;
@@ -256,11 +255,11 @@ export class ReplicatedLog<C> implements WriteLog<C> {
   }
 
   /**
-   * A master may run writes only once its view change is committed AND applied here: booking
-   * decisions read the applied tables, which must include everything any earlier master committed.
+   * The core decides: master, view change committed, and applied here (`appliedTo`), so booking
+   * decisions see everything any earlier master committed.
    */
   get serving(): boolean {
-    return this.#core.serving && this.#serveFrom !== null && this.#applied.index >= this.#serveFrom;
+    return this.#core.serving;
   }
 
   /** Called each time this node starts serving as master. */
@@ -403,7 +402,7 @@ export class ReplicatedLog<C> implements WriteLog<C> {
       this.#core.flush();
       if (!this.#core.hasReady()) return;
       const rd = this.#core.ready();
-      const early = this.#core.role === 'master' && !this.#voteChanged(rd);
+      const early = rd.sendBeforeSync;
       if (early) this.#sendAll(rd);
       const inline =
         rd.committed.length > 0 &&
@@ -416,7 +415,7 @@ export class ReplicatedLog<C> implements WriteLog<C> {
       await this.#persist(rd, inline);
       if (this.#closed) return;
       if (!early) this.#sendAll(rd);
-      for (const e of rd.events) this.#onEvent(e);
+      for (const e of rd.events) this.#o.onEvent(e);
       if (rd.persist.truncateFrom !== undefined) {
         for (const [index, p] of this.#pending) {
           if (index >= rd.persist.truncateFrom) this.#settle(index, p, false);
@@ -429,14 +428,23 @@ export class ReplicatedLog<C> implements WriteLog<C> {
         this.#startApplier();
       }
       for (const { to } of rd.snapshotNeeded) this.#startTransfer(to);
+      this.#noticeServing();
     }
+  }
+
+  /** Tells the listeners when a new serving period starts (the core says when it serves). */
+  #noticeServing(): void {
+    if (!this.#core.serving || this.#servedEpoch === this.#core.epoch) return;
+    this.#servedEpoch = this.#core.epoch;
+    this.#servingTerm++;
+    for (const l of this.#servingListeners) l();
   }
 
   #sendAll(rd: Ready<C>): void {
     for (const m of rd.messages) this.#o.send(m.to, m);
   }
 
-  /** Only the epoch and the promise must be durable before the messages that depend on them. */
+  /** Which rows to write: the vote rows only when the vote differs from what is stored. */
   #voteChanged(rd: Ready<C>): boolean {
     const hard = rd.persist.hardState;
     return (
@@ -456,12 +464,10 @@ export class ReplicatedLog<C> implements WriteLog<C> {
   async #persist(rd: Ready<C>, apply: { prepared: PreparedBatch<C>; through: number } | null): Promise<void> {
     const hard = rd.persist.hardState;
     const base = rd.persist.base;
-    const logChanged =
-      base !== undefined || rd.persist.truncateFrom !== undefined || rd.persist.append.length > 0;
-    // The commit index and the Lamport time ride along with the next write: losing them costs a
-    // re-learn from the master, and saving them alone would cost an fsync per heartbeat.
+    // Without mustSync only the commit index and the Lamport time changed: they ride along with the
+    // next write (losing them costs a re-learn from the master; alone, an fsync per heartbeat).
     const voteChanged = this.#voteChanged(rd);
-    if (!logChanged && !voteChanged && !apply) return;
+    if (!rd.mustSync && !apply) return;
     const h = hard ?? { ...this.#saved, commitIndex: this.#core.commitIndex, lamport: this.clock.time };
     const started = performance.now();
     await this.#retrying(
@@ -500,17 +506,13 @@ export class ReplicatedLog<C> implements WriteLog<C> {
   /** After a batch's effects are durable: wake readers, answer proposers, maybe start serving. */
   #afterApplied(batch: readonly Entry<C>[], done: { prepared: PreparedBatch<C>; through: number }): void {
     this.#applyError = null;
+    this.#core.appliedTo(done.through);
     this.#applied.advance(done.through, done.prepared.applied);
     for (const e of batch) {
       const p = this.#pending.get(e.index);
       if (p) this.#settle(e.index, p, e.epoch === p.epoch && e.lamport === p.lamport);
     }
-    const serving = this.serving;
-    if (serving && !this.#wasServing) {
-      this.#servingTerm++;
-      for (const l of this.#servingListeners) l();
-    }
-    this.#wasServing = serving;
+    this.#noticeServing();
     this.#maybeCompact();
   }
 
@@ -524,7 +526,7 @@ export class ReplicatedLog<C> implements WriteLog<C> {
    */
   #maybeCompact(): void {
     const every = this.#o.snapshotEvery;
-    const applied = this.#applied.index;
+    const applied = this.#core.appliedIndex;
     if (applied - this.#core.snapshotIndex < every) return;
     if (this.#core.compact(applied - Math.floor(every / 2))) this.#schedule();
   }
@@ -579,13 +581,7 @@ export class ReplicatedLog<C> implements WriteLog<C> {
 
   /** Slave, at the start of a transfer: only a snapshot from a current master that moves us forward. */
   #refuseSnapshot(s: ReceivedSnapshot): string | null {
-    if (s.point.index <= this.#applied.index || s.point.index <= this.#core.appliedIndex) {
-      return `applied ${Math.max(this.#applied.index, this.#core.appliedIndex)} already, at or past ${s.point.index}`;
-    }
-    if (s.masterEpoch < this.#core.promisedEpoch) {
-      return `epoch ${s.masterEpoch} is older than the promised ${this.#core.promisedEpoch}`;
-    }
-    return null;
+    return this.#core.snapshotRefusal(s.point as SnapshotPoint, s.masterEpoch);
   }
 
   /**
@@ -733,14 +729,5 @@ export class ReplicatedLog<C> implements WriteLog<C> {
       this.#o.onCommitted?.((performance.now() - p.proposedAt) / 1000);
       p.resolve();
     } else p.reject(new AppError('NO_MASTER', 'the write was lost in a failover; retry shortly'));
-  }
-
-  #onEvent(e: ClusterEventRecord): void {
-    if (e.type === 'view-change-done') this.#serveFrom = Number(e.detail['commitIndex'] ?? 0);
-    if (e.type === 'stepped-down' || e.type === 'became-slave' || e.type === 'election-started') {
-      this.#serveFrom = null;
-      this.#wasServing = false;
-    }
-    this.#o.onEvent(e);
   }
 }

@@ -106,6 +106,8 @@ function drain(c: ClusterCore<string>): Ready<string>[] {
     const rd = c.ready();
     out.push(rd);
     c.advance(rd);
+    const applied = rd.committed.at(-1);
+    if (applied) c.appliedTo(applied.index);
   }
   return out;
 }
@@ -159,9 +161,14 @@ test('a slave installs a snapshot: empty log after it, commit and applied at it,
   const c = new ClusterCore<string>(CFG, { epoch: 1, log, commitIndex: 1, appliedIndex: 1, lamport: 0 });
   drain(c);
   t.throws(() => c.installSnapshot({ index: 1, epoch: 1, lamport: 10 }, 3, 2), {
-    message: /take the state back/,
+    message: /applied 1 already/,
   });
   c.installSnapshot({ index: 2, epoch: 2, lamport: 400 }, 3, 2);
+  t.regex(
+    c.snapshotRefusal({ index: 9, epoch: 1, lamport: 900 }, 1) ?? '',
+    /epoch 1 is older than the promised 2/,
+    'a master older than the promise may lack what the promise covers',
+  );
   t.is(c.firstIndex, 3);
   t.is(c.lastIndex, 2, 'the uncommitted tail went with the old log');
   t.is(c.commitIndex, 2);

@@ -149,6 +149,8 @@ function drain(c: ClusterCore<string>): Ready<string>[] {
     const rd = c.ready();
     out.push(rd);
     c.advance(rd);
+    const applied = rd.committed.at(-1);
+    if (applied) c.appliedTo(applied.index);
   }
   return out;
 }

@@ -75,10 +75,22 @@ if (single !== undefined) {
     let caught = 0;
     // Compacting after every other entry makes slaves install snapshots all the time.
     const compaction = { every: 2, keep: 0, timeoutTicks: 30 };
-    for (let seed = 1; seed <= 100 && caught === 0; seed++) {
-      const r = runSeed(seed, { compaction, unsafe: { resetLogOnSnapshot: true } });
+    for (let seed = 1; seed <= 300 && caught === 0; seed++) {
+      const r = runSeed(seed, { compaction, lagApply: false, unsafe: { resetLogOnSnapshot: true } });
       if (!r.ok) {
         t.regex(r.error ?? '', /durable on \d nodes only|committed entry changed|is lost/);
+        caught++;
+      }
+    }
+    t.is(caught, 1);
+  });
+
+  test('the checker catches a master that serves before it applied what earlier masters committed', (t) => {
+    let caught = 0;
+    for (let seed = 1; seed <= 100 && caught === 0; seed++) {
+      const r = runSeed(seed, { lagApply: true, unsafe: { serveBeforeApplied: true } });
+      if (!r.ok) {
+        t.regex(r.error ?? '', /serves in epoch \d+ without having applied/);
         caught++;
       }
     }

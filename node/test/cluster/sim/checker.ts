@@ -95,6 +95,19 @@ export class Checker {
           throw new InvariantError(`two masters in epoch ${core.epoch}: nodes ${was} and ${n.id}`);
         }
       }
+      // A serving master decides against its applied state (the booking machine): that state must
+      // hold every entry committed in an earlier epoch, or a retried booking is decided twice.
+      if (core.serving) {
+        // Entries after the applied index only: the committed log is in index order.
+        const missed = this.committed
+          .slice(core.appliedIndex)
+          .find((e) => e.epoch < core.epoch && e.index > core.appliedIndex);
+        if (missed) {
+          throw new InvariantError(
+            `node ${n.id} serves in epoch ${core.epoch} without having applied ${describe(missed)}`,
+          );
+        }
+      }
       // The in-memory log agrees with the committed log up to the node's commit index (before its
       // first index the state machine holds it: checked when applied or installed).
       const upTo = Math.min(core.commitIndex, this.committed.length);

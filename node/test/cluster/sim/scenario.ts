@@ -125,7 +125,7 @@ export class Scenario {
       if (n.state !== 'up') continue;
       n.core.flush();
       while (n.takeReady()) {
-        const { messages, committed, snapshotNeeded } = n.completeReady();
+        const { messages, applied: committed, snapshotNeeded } = n.completeReady();
         for (const m of messages) this.net.send(this.now, m);
         this.checker.sawCommitted(n.id, committed);
         this.snapshots?.afterReady(n, snapshotNeeded, this.now, (m) => this.net.send(this.now, m as never));

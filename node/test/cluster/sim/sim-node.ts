@@ -1,8 +1,12 @@
 /**
  * One simulated node: the real ClusterCore plus a fake disk that follows the Ready contract
- * (persist, then send, then apply, then advance). A crash throws away everything but the disk; a
- * Ready that was taken but not yet persisted is lost with it, exactly like a process killed
- * between `ready()` and its transaction commit.
+ * (persist, then send, then advance, then apply and report `appliedTo`). A crash throws away
+ * everything but the disk; a Ready that was taken but not yet persisted is lost with it, exactly
+ * like a process killed between `ready()` and its transaction commit.
+ *
+ * A node with `lagApply` applies committed entries later, a few at a time, as the production
+ * driver's applier does behind a catalog import or a slow database: the core must not count them
+ * (serve, compact, label snapshots) before `appliedTo` says they are durable.
  */
 import { type ClusterConfig, ClusterCore, type Ready } from '../../../src/cluster/core.js';
 import type { Entry, HardState } from '../../../src/cluster/entry.js';
@@ -34,6 +38,9 @@ export class SimNode {
   /** A Ready taken from the core and not yet persisted (the I/O layer is "busy" with it). */
   inflight: Ready<Payload> | null = null;
   readonly events: ClusterEventRecord[] = [];
+  /** Committed entries handed out and not yet applied (lagApply only; lost in a crash). */
+  #toApply: Entry<Payload>[] = [];
+  lagApply = false;
   #incarnation = 0;
 
   constructor(
@@ -65,11 +72,13 @@ export class SimNode {
   crash(): void {
     this.state = 'crashed';
     this.inflight = null;
+    this.#toApply = [];
   }
 
   restart(): void {
     this.#incarnation++;
     this.inflight = null;
+    this.#toApply = [];
     this.core = this.#boot();
     this.state = 'up';
   }
@@ -81,10 +90,18 @@ export class SimNode {
     return true;
   }
 
-  /** Persists, "sends", applies and advances the in-flight Ready. Returns the messages to send. */
-  completeReady(): Pick<Ready<Payload>, 'messages' | 'committed' | 'snapshotNeeded'> {
+  /** Committed entries waiting to be applied. */
+  get unapplied(): number {
+    return this.#toApply.length;
+  }
+
+  /**
+   * Persists, "sends" and advances the in-flight Ready, then applies what it committed (unless the
+   * node lags). Returns the messages to send and the entries applied now.
+   */
+  completeReady(): Pick<Ready<Payload>, 'messages' | 'snapshotNeeded'> & { applied: Entry<Payload>[] } {
     const rd = this.inflight;
-    if (!rd) return { messages: [], committed: [], snapshotNeeded: [] };
+    if (!rd) return { messages: [], applied: [], snapshotNeeded: [] };
     this.inflight = null;
     const { base, truncateFrom, append, hardState } = rd.persist;
     if (base && base.index > this.disk.base.index) {
@@ -103,14 +120,25 @@ export class SimNode {
       this.disk.log.push(e);
     }
     if (hardState) this.disk.hard = { ...hardState };
-    for (const e of rd.committed) {
+    this.events.push(...rd.events);
+    this.core.advance(rd);
+    this.#toApply.push(...rd.committed);
+    // Without lag, applied in the same "transaction" as the log, as the driver does inline.
+    const applied = this.lagApply ? [] : this.applyPending(Number.POSITIVE_INFINITY);
+    return { messages: rd.messages, applied, snapshotNeeded: rd.snapshotNeeded };
+  }
+
+  /** Applies up to `max` waiting entries durably and tells the core. Returns them. */
+  applyPending(max: number): Entry<Payload>[] {
+    const batch = this.#toApply.splice(0, max);
+    for (const e of batch) {
       const last = this.disk.applied.at(-1)?.index ?? 0;
       if (e.index !== last + 1) throw new Error(`node ${this.id}: applied ${e.index} after ${last}`);
       this.disk.applied.push(e);
     }
-    this.events.push(...rd.events);
-    this.core.advance(rd);
-    return { messages: rd.messages, committed: rd.committed, snapshotNeeded: rd.snapshotNeeded };
+    const last = batch.at(-1);
+    if (last) this.core.appliedTo(last.index);
+    return batch;
   }
 
   /**
@@ -119,7 +147,10 @@ export class SimNode {
    * in flight or if the state would not move forward.
    */
   installSnapshot(point: SnapshotPoint, applied: Entry<Payload>[], from: number, epoch: number): boolean {
-    if (this.state !== 'up' || this.inflight || point.index <= this.core.appliedIndex) return false;
+    // The driver first drains its applier and its Ready (ReplicatedLog #drain); here: refuse, the
+    // master sends another once this transfer times out.
+    if (this.state !== 'up' || this.inflight || this.#toApply.length > 0) return false;
+    if (this.core.snapshotRefusal(point, epoch) !== null) return false;
     this.disk.applied = applied.slice(0, point.index);
     this.disk.log = this.disk.log.filter((e) => e.index > point.index);
     this.disk.base = point;

@@ -8,6 +8,7 @@
  */
 import type { ClusterConfig } from '../../../src/cluster/core.js';
 import { catchUpTicks } from '../../../src/cluster/election.js';
+import type { Entry } from '../../../src/cluster/entry.js';
 import { mulberry32, randomInt } from '../../../src/cluster/prng.js';
 import { Checker, InvariantError } from './checker.js';
 import { SimNetwork } from './network.js';
@@ -30,6 +31,8 @@ export interface SimOptions {
   neverHeal?: number;
   /** Log compaction: default random per seed (a quarter of the seeds never compact); null: never. */
   compaction?: CompactionPolicy | null;
+  /** Every node applies behind its log (true), none does (false); default random per node. */
+  lagApply?: boolean;
 }
 
 export interface SimResult {
@@ -107,6 +110,9 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
       ),
   );
   const byId = new Map(nodes.map((n) => [n.id, n]));
+  // Some nodes apply behind their log (the production applier behind a slow database): what the
+  // core counts as applied, and so when a new master serves, must wait for the real apply.
+  for (const n of nodes) n.lagApply = options.lagApply ?? random() < 0.4;
   // Compaction at random points: every few applied entries, keeping a random tail.
   const every = 2 + randomInt(random, 30);
   const policy =
@@ -134,6 +140,8 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
     propose: 0.2 + random() * 0.6,
     /** Chance per step that a node's I/O finishes a Ready (slow disks leave work in flight). */
     io: 0.5 + random() * 0.5,
+    /** Chance per step that a lagging node's applier makes progress. */
+    apply: 0.2 + random() * 0.6,
   };
   net.faults = { drop: weather.drop, duplicate: weather.duplicate, maxDelay: weather.maxDelay };
 
@@ -159,25 +167,39 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
       if (!n.inflight && !n.takeReady()) return;
       if (!force && random() > weather.io) return;
       const seenEvents = n.events.length;
-      const { messages, committed, snapshotNeeded } = n.completeReady();
+      const { messages, applied: committed, snapshotNeeded } = n.completeReady();
       if (options.trace) {
         for (const e of n.events.slice(seenEvents))
           log(now, `node ${n.id} ${e.type} ${JSON.stringify(e.detail)}`);
       }
       deliver(messages);
-      checker.sawCommitted(n.id, committed);
+      onApplied(n, committed);
       snapshots?.afterReady(n, snapshotNeeded, now, sendSnapshot);
-      for (let k = waiting.length - 1; k >= 0; k--) {
-        const w = waiting[k]!;
-        if (w.node !== n.id) continue;
-        const hit = committed.find((e) => e.index === w.index);
-        if (!hit) continue;
-        waiting.splice(k, 1);
-        // Acknowledged only if the entry that committed there is ours (same epoch and command).
-        if (hit.epoch === w.epoch && hit.kind === 'command' && hit.payload.id === w.id)
-          acked.set(w.id, w.index);
-      }
     }
+  };
+
+  /** Entries durably applied on `n`: they are committed; proposers waiting on them get answers. */
+  const onApplied = (n: SimNode, applied: readonly Entry<Payload>[]) => {
+    if (applied.length === 0) return;
+    checker.sawCommitted(n.id, applied);
+    for (let k = waiting.length - 1; k >= 0; k--) {
+      const w = waiting[k]!;
+      if (w.node !== n.id) continue;
+      const hit = applied.find((e) => e.index === w.index);
+      if (!hit) continue;
+      waiting.splice(k, 1);
+      // Acknowledged only if the entry that committed there is ours (same epoch and command).
+      if (hit.epoch === w.epoch && hit.kind === 'command' && hit.payload.id === w.id)
+        acked.set(w.id, w.index);
+    }
+  };
+
+  /** A lagging node's applier: a few entries now and then; everything once the faults stop. */
+  const runApplier = (n: SimNode, force: boolean) => {
+    if (n.state !== 'up' || n.unapplied === 0) return;
+    if (!force && random() > weather.apply) return;
+    onApplied(n, n.applyPending(force ? Number.POSITIVE_INFINITY : 1 + randomInt(random, 8)));
+    snapshots?.afterReady(n, [], now, sendSnapshot);
   };
 
   const injectFault = () => {
@@ -260,7 +282,8 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
     }
     if (clients && random() < weather.propose) {
       const n = nodes[randomInt(random, nodes.length)]!;
-      if (n.state === 'up') {
+      // As the driver does: only a serving master takes writes (ReplicatedLog.propose).
+      if (n.state === 'up' && n.core.serving) {
         const id = `c${nextCommand}`;
         const r = n.core.propose({ id });
         if ('index' in r) {
@@ -273,6 +296,7 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
       if (n.state !== 'up') continue;
       if (random() < 0.7) n.core.flush();
       runIo(n, !faulty);
+      runApplier(n, !faulty);
     }
     // A crashed or restarted node forgets what it was waiting for: its client got an error.
     for (let k = waiting.length - 1; k >= 0; k--) {
