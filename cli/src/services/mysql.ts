@@ -83,7 +83,8 @@ async function startLocalMariaDb(serverUrl: string): Promise<boolean> {
   spawnSync('chown', ['mysql:mysql', '/run/mysqld']);
   const started = spawnSync(
     'start-stop-daemon',
-    ['--start', '--oknodo', '--background', '--exec', '/usr/sbin/mariadbd'],
+    // mariadbd refuses to run as root; Debian's config leaves the user to the init script.
+    ['--start', '--oknodo', '--background', '--exec', '/usr/sbin/mariadbd', '--', '--user=mysql'],
     { stdio: 'ignore' },
   );
   if (started.status !== 0) return false;
