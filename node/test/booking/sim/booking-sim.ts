@@ -84,7 +84,6 @@ class Node {
   /** The applied booking state: what the node's database holds (rebuilt from the disk on restart). */
   machine = seededMachine();
   tail: BookingMachine | null = null;
-  serveFrom: number | null = null;
   state: 'up' | 'paused' | 'crashed' = 'up';
   incarnation = 0;
 
@@ -123,12 +122,11 @@ class Node {
     const applied = this.disk.log.slice(0, this.disk.applied);
     this.machine.applyBatch(toEntries(applied), this.disk.applied);
     this.tail = null;
-    this.serveFrom = null;
   }
 
-  /** The production driver's rule (log/replicated-log.ts): serve once the view change is applied here. */
+  /** The core's rule, as in production: master, view change committed and applied here. */
   get serving(): boolean {
-    return this.core.serving && this.serveFrom !== null && this.disk.applied >= this.serveFrom;
+    return this.core.serving;
   }
 }
 
@@ -255,6 +253,7 @@ export function runBookingSeed(seed: number, options: BookingSimOptions = {}): B
       );
     }
     n.disk.applied = through;
+    n.core.appliedTo(through);
     const d = digest(n.machine);
     const first = digests.get(through);
     if (first === undefined) digests.set(through, d);
@@ -303,9 +302,7 @@ export function runBookingSeed(seed: number, options: BookingSimOptions = {}): B
       if (hardState) n.disk.hard = { ...hardState };
       for (const m of rd.messages) net.send(now, m as never);
       for (const e of rd.events) {
-        if (e.type === 'view-change-done') n.serveFrom = Number(e.detail['commitIndex'] ?? 0);
         if (e.type === 'stepped-down' || e.type === 'became-slave' || e.type === 'election-started') {
-          n.serveFrom = null;
           n.tail = null;
         }
       }
