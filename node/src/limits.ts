@@ -215,6 +215,14 @@ export const LIMIT_SPECS = {
     where: 'booking',
     doc: 'times one hold may be renewed by holding again with its holdId',
   },
+  RECENT_BOOKINGS: {
+    default: 20_000,
+    min: 0,
+    max: 10_000_000,
+    unit: 'count',
+    where: 'booking',
+    doc: 'booking rows a node keeps in memory for cancels and lookups (0: always read MySQL)',
+  },
   // ---- /peer ----
   PEER_MAX_FRAME_BYTES: {
     default: 32 * MiB,
@@ -458,6 +466,7 @@ export const MAX_SEATS_PER_HOLD = L.MAX_SEATS_PER_HOLD;
 export const MAX_HELD_SEATS_PER_CONNECTION = L.MAX_HELD_SEATS_PER_CONNECTION;
 export const MAX_HELD_SEATS_PER_ADDRESS = L.MAX_HELD_SEATS_PER_ADDRESS;
 export const MAX_HOLD_RENEWALS = L.MAX_HOLD_RENEWALS;
+export const RECENT_BOOKINGS = L.RECENT_BOOKINGS;
 export const RPC_MAX_SUBSCRIPTIONS = L.RPC_MAX_SUBSCRIPTIONS;
 export const SNAPSHOT_CHUNK_ROWS = L.SNAPSHOT_CHUNK_ROWS;
 export const SNAPSHOT_CHUNK_TIMEOUT_MS = L.SNAPSHOT_CHUNK_TIMEOUT_MS;

@@ -223,6 +223,7 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
     holdTtlMs: config.holdTtlMs,
     secret: config.secret,
     maxHoldRenewals: config.limits.MAX_HOLD_RENEWALS,
+    recentBookings: config.limits.RECENT_BOOKINGS,
     ...(options.now ? { now: options.now } : {}),
     onInvariantViolation: (what, detail) => {
       metrics.invariantViolations.inc();

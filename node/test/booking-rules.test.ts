@@ -136,6 +136,11 @@ test('cancel frees the seats for someone else to book', (t) =>
       'SEATS_UNAVAILABLE',
     );
     await c.call('bookings.cancel', { code: first.code });
+    t.is(
+      (await rpcError(c.call('bookings.cancel', { code: first.code }))).reason,
+      'ALREADY_CANCELLED',
+      'the status of a remembered row comes from the state machine',
+    );
     const second = await c.call('bookings.book', {
       showId: 'show-soon',
       seatIds: ['C1'],

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { Semaphore } from 'async-mutex';
 import type { Pool } from 'mysql2/promise';
 import type { CatalogSnapshot } from '../catalog/model.js';
-import { MAX_EXPIRIES_PER_ENTRY, READ_WAIT_MS } from '../limits.js';
+import { MAX_EXPIRIES_PER_ENTRY, READ_WAIT_MS, RECENT_BOOKINGS } from '../limits.js';
 import type { Proposal, WriteLog } from '../log/write-log.js';
 import { AppError } from '../protocol/errors.js';
 import type { ValidParamsOf } from '../protocol/methods.js';
@@ -21,6 +21,7 @@ import { newBookingCode, newId, normaliseBookingCode } from './codes.js';
 import type { Command, NewBooking } from './entries.js';
 import { parseLayout } from './layout.js';
 import type { BookingMachine, BookingPlan, KeyUse } from './machine.js';
+import { RecentBookings } from './recent-bookings.js';
 import { signTicket, verifyTicket } from './tickets.js';
 
 export { MAX_SEATS_PER_HOLD } from './machine.js';
@@ -33,6 +34,8 @@ export interface BookingServiceOptions {
   dbConcurrency?: number;
   /** How often one hold may be renewed (limits.ts MAX_HOLD_RENEWALS). */
   maxHoldRenewals?: number;
+  /** Booking rows kept in memory for cancels and lookups (limits.ts RECENT_BOOKINGS). */
+  recentBookings?: number;
   /** A decision the tail accepted was rejected when applied to it: a bug, never expected. */
   onInvariantViolation?: (what: string, detail: Record<string, unknown>) => void;
 }
@@ -53,6 +56,7 @@ export class BookingService {
   /** The master's state after every entry of its log; rebuilt when a serving term starts. */
   #tail: BookingMachine | null = null;
   #tailTerm = -1;
+  readonly #recent: RecentBookings;
 
   constructor(
     private readonly pool: Pool,
@@ -62,6 +66,7 @@ export class BookingService {
   ) {
     this.#now = options.now ?? Date.now;
     this.#db = new Semaphore(options.dbConcurrency ?? 12);
+    this.#recent = new RecentBookings(options.recentBookings ?? RECENT_BOOKINGS);
     log.onServing(() => this.#resetTail());
   }
 
@@ -98,7 +103,7 @@ export class BookingService {
 
   async getBooking(rawCode: string): Promise<Booking> {
     const code = normaliseBookingCode(rawCode);
-    const row = code ? await this.read((db) => q.bookingBy(db, 'code', code)) : null;
+    const row = code ? await this.#applied('code', code) : null;
     if (!row) throw new AppError('BOOKING_NOT_FOUND', 'no booking with that code');
     return this.#present(row);
   }
@@ -107,7 +112,7 @@ export class BookingService {
   async verifyTicket(token: string): Promise<{ valid: true; booking: TicketCheck }> {
     const payload = verifyTicket(this.options.secret, token);
     if (!payload) throw new AppError('INVALID_TICKET', 'the ticket signature is not valid');
-    const row = await this.read((db) => q.bookingBy(db, 'id', payload.b));
+    const row = await this.#applied('id', payload.b);
     if (!row)
       throw new AppError('INVALID_TICKET', 'the ticket belongs to no booking here', { detail: 'unknown' });
     if (row.status === 'cancelled') {
@@ -185,7 +190,7 @@ export class BookingService {
 
   async cancel(p: ValidParamsOf<'bookings.cancel'>): Promise<Booking> {
     const code = normaliseBookingCode(p.code);
-    const row = code ? await this.read((db) => q.bookingBy(db, 'code', code)) : null;
+    const row = code ? await this.#applied('code', code) : null;
     if (!row) throw new AppError('BOOKING_NOT_FOUND', 'no booking with that code');
     const tail = this.#tailNow();
     const proposal = this.#propose(tail, tail.decideCancel(row.id, this.#now()));
@@ -244,8 +249,22 @@ export class BookingService {
         indefinite: true,
       });
     }
-    const row = await this.read((db) => q.bookingBy(db, 'id', prior.bookingId));
+    const row = await this.#applied('id', prior.bookingId);
     return row ? this.#present(row) : null;
+  }
+
+  /**
+   * A booking as applied on this node: its fixed fields from memory when it was created or read
+   * here lately, else from MySQL; its status always from the applied state machine, the one
+   * thing about a booking that changes.
+   */
+  async #applied(by: 'id' | 'code', value: string): Promise<q.BookingRow | null> {
+    const cached = by === 'id' ? this.#recent.byId(value) : this.#recent.byCode(value);
+    const state = cached && this.machine.booking(cached.id);
+    if (cached && state) return cached.status === state.status ? cached : { ...cached, status: state.status };
+    const row = await this.read((db) => q.bookingBy(db, by, value));
+    if (row) this.#recent.remember(row);
+    return row;
   }
 
   async #create(
@@ -281,17 +300,16 @@ export class BookingService {
     };
     const proposal = this.#propose(tail, { kind: 'booking.create', holdId: plan.holdId, booking });
     await this.#settled(proposal);
-    return this.#present(
-      {
-        ...booking,
-        status: 'confirmed',
-        lamport: proposal.lamport,
-        epoch: proposal.epoch,
-        commitIndex: proposal.index,
-        holdId: plan.holdId,
-      },
-      proposal.index,
-    );
+    const row: q.BookingRow = {
+      ...booking,
+      status: 'confirmed',
+      lamport: proposal.lamport,
+      epoch: proposal.epoch,
+      commitIndex: proposal.index,
+      holdId: plan.holdId,
+    };
+    this.#recent.remember(row);
+    return this.#present(row, proposal.index);
   }
 
   /** The tail of the current serving term, or NO_MASTER. */
