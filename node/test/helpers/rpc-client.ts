@@ -81,13 +81,17 @@ export class TestClient {
     });
   }
 
-  /** Sends a raw frame; resolves with the next frame that is not a reply to `call` (or null after timeoutMs). */
-  raw(text: string | Buffer, timeoutMs = 2000): Promise<unknown> {
+  /**
+   * Sends a raw frame; resolves with the next frame that is not a reply to `call` (or null after
+   * timeoutMs). The default is generous because a whole suite shares two cores: a reply that is
+   * due must not be read as "no reply" (callers that expect none pass a short timeout).
+   */
+  raw(text: string | Buffer, timeoutMs = 15_000): Promise<unknown> {
     this.ws.send(text);
     return this.nextFrame(timeoutMs);
   }
 
-  nextFrame(timeoutMs = 2000): Promise<unknown> {
+  nextFrame(timeoutMs = 15_000): Promise<unknown> {
     if (this.frames.length > 0) return Promise.resolve(this.frames.shift());
     return new Promise((resolve) => {
       const waiter = (frame: unknown) => {
