@@ -101,7 +101,8 @@ export interface PersistedState<P> {
  * 4. `advance(ready)`: after step 1; the master counts its own copy towards a majority from here.
  * 5. `snapshotNeeded` (master only, any time): each peer listed needs entries this log compacted
  *    away. Stream it the state machine's snapshot (see `snapshotPoint`), out of the core, and call
- *    `reportSnapshot(peer, false)` if the transfer fails; success shows by itself (the peer acks).
+ *    `reportSnapshot(peer, ok, index)` when the transfer ends, whichever way: the core asks again
+ *    (a later `snapshotNeeded`) while the peer still needs one, never while a transfer runs.
  *
  * Call `ready()` again only after `advance()` of the previous one. `tick`, `step`, `propose` and
  * `flush` may be called at any time in between; their output goes into the next Ready.
@@ -588,12 +589,21 @@ export class ClusterCore<P = unknown> {
     return null;
   }
 
-  /** The driver's snapshot transfer to `peer` failed: ask for another when the peer still needs one. */
-  reportSnapshot(peer: number, ok: boolean): void {
+  /**
+   * The driver's snapshot transfer to `peer` ended; `ok` with the snapshot's index when the peer
+   * installed it. Either way the peer is probed again: if it still needs entries this log dropped
+   * (the transfer failed, or the log was compacted past the snapshot meanwhile) the next append
+   * asks for another snapshot. Until this call the core waits: a success used to be left to the
+   * peer's ack, and an ack that still fell short of the log's start (compacted again meanwhile)
+   * left the peer waiting for a transfer nobody would start (found by the driver simulation).
+   */
+  reportSnapshot(peer: number, ok: boolean, index?: number): void {
     const p = this.#progress.get(peer);
-    if (ok || !p?.snapshotting) return;
+    if (!p?.snapshotting) return;
     p.snapshotting = false;
     p.probing = true;
+    // The peer holds everything up to the snapshot now: probe from there, not from where it was.
+    if (ok && index !== undefined && index + 1 > p.next) p.next = index + 1;
   }
 
   hasReady(): boolean {

@@ -206,3 +206,35 @@ test('a slave installs a snapshot: empty log after it, commit and applied at it,
     [3],
   );
 });
+
+test('the end of a snapshot transfer, either way, clears the wait; a peer still short is asked again', (t) => {
+  const s = new Scenario(3, 4, { maxAppendEntries: 16 }, POLICY);
+  t.true(s.runUntil(() => elected(s, 3)));
+  s.node(1).crash();
+  for (let k = 0; k < 200; k++) {
+    s.propose(3, `w${k}`);
+    s.run(1);
+  }
+  s.net.partition([[1], [2, 3]]);
+  s.node(1).restart();
+  s.net.heal();
+  t.true(s.runUntil(() => s.node(3).events.some((e) => e.type === 'snapshot-needed')));
+  // Hold the transfer back, then tell the core it ended well at an index the master has since
+  // compacted past: the wait must end, and the next probe finds the peer still short.
+  s.net.partition([[1], [2, 3]]);
+  const master = s.node(3).core;
+  const view = () => master.peers().find((p) => p.id === 1);
+  t.true(view()?.snapshotting, 'waiting for the transfer');
+  const needed = s.node(3).events.filter((e) => e.type === 'snapshot-needed').length;
+  master.reportSnapshot(1, true, master.snapshotIndex - 1);
+  t.false(view()?.snapshotting, 'a reported end always clears the wait');
+  master.reportSnapshot(1, false);
+  t.false(view()?.snapshotting, 'a second report changes nothing');
+  s.net.heal();
+  t.true(s.runUntil(() => converged(s)));
+  t.true(
+    s.node(3).events.filter((e) => e.type === 'snapshot-needed').length > needed,
+    'the core asked for another snapshot',
+  );
+  t.is(s.node(1).core.appliedIndex, master.lastIndex);
+});
