@@ -26,6 +26,7 @@ import { EventLog } from './events.js';
 import { healthRoutes } from './health.js';
 import { MAX_READ_WAITERS } from './limits.js';
 import { LocalLog } from './log/local-log.js';
+import { MysqlLogStore } from './log/mysql-log-store.js';
 import { ReplicatedLog } from './log/replicated-log.js';
 import type { WriteLog } from './log/write-log.js';
 import { createMetrics } from './metrics.js';
@@ -40,6 +41,7 @@ import { GracefulStop, registerStop, stopOf, stopOnSignals } from './shutdown.js
 import { openDatabase } from './store/db.js';
 import { migrate } from './store/migrations.js';
 import { countCatalog, getMeta, readStateRows, setMeta } from './store/queries.js';
+import type { Statement } from './store/statements.js';
 
 export const VERSION = '0.1.0';
 
@@ -94,7 +96,7 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
 
   // The booking state machine lives in memory, loaded from what this node has applied.
   const machine = BookingMachine.load(await readStateRows(pool));
-  const applier = new BookingApplier(machine, ({ entry, outcome }) => {
+  const applier = new BookingApplier(machine, pool, ({ entry, outcome }) => {
     metrics.applyRejections.inc({ kind: entry.command.kind });
     log.error(
       { index: entry.index, kind: entry.command.kind, reason: outcome.reason, detail: outcome.detail },
@@ -112,9 +114,9 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
     if (attempt === 0) log.warn({ err: error }, 'writing applied entries failed; retrying');
   };
 
-  let writeLog: LocalLog<Command> | ReplicatedLog<Command>;
+  let writeLog: LocalLog<Command> | ReplicatedLog<Command, Statement>;
   let cluster: ClusterRole;
-  let replicated: ReplicatedLog<Command> | null = null;
+  let replicated: ReplicatedLog<Command, Statement> | null = null;
   if (config.peers.length === 0) {
     const epoch = Math.max(1, Number(meta.get('epoch') ?? 1));
     await setMeta(pool, { epoch });
@@ -145,40 +147,46 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
       applyError: local.applyError?.message ?? null,
     }));
   } else {
-    const rlog = new ReplicatedLog<Command>(pool, writePool, applier, clock, machine.appliedIndex, {
-      nodeId: config.nodeId,
-      peerIds: config.peers.map((p) => p.id),
-      heartbeatMs: config.heartbeatMs,
-      failureTimeoutMs: config.failureTimeoutMs,
-      logger: log,
-      isPayload: isCommand,
-      maxWaiters: MAX_READ_WAITERS,
-      send: (to, message) => transport?.send(to, message),
-      onEvent: (e) => {
-        if (e.type === 'election-started') metrics.electionsStarted.inc();
-        events.recordAt(e.type, e.lamport, { epoch: e.epoch, ...e.detail });
-        log.info({ event: e.type, epoch: e.epoch, ...e.detail }, 'cluster event');
+    const rlog = new ReplicatedLog<Command, Statement>(
+      new MysqlLogStore(pool, writePool),
+      applier,
+      clock,
+      machine.appliedIndex,
+      {
+        nodeId: config.nodeId,
+        peerIds: config.peers.map((p) => p.id),
+        heartbeatMs: config.heartbeatMs,
+        failureTimeoutMs: config.failureTimeoutMs,
+        logger: log,
+        isPayload: isCommand,
+        maxWaiters: MAX_READ_WAITERS,
+        send: (to, message) => transport?.send(to, message),
+        onEvent: (e) => {
+          if (e.type === 'election-started') metrics.electionsStarted.inc();
+          events.recordAt(e.type, e.lamport, { epoch: e.epoch, ...e.detail });
+          log.info({ event: e.type, epoch: e.epoch, ...e.detail }, 'cluster event');
+        },
+        onHeartbeat: () =>
+          transport?.broadcastStatus({
+            role: rlog.core.role,
+            masterId: rlog.core.masterId,
+            epoch: rlog.core.epoch,
+            commitIndex: rlog.commitIndex,
+            lamport: clock.time,
+          }),
+        onBatch: (n, seconds) => {
+          metrics.commitBatch.observe(n);
+          metrics.persistSeconds.observe(seconds);
+        },
+        onApplyFailure: applyFailed,
+        onCommitted: (seconds) => metrics.commitSeconds.observe(seconds),
+        snapshotEvery: config.snapshotEvery,
+        sendSnapshot: (to, part, timeoutMs) =>
+          transport ? transport.snapshot(to, part, timeoutMs) : Promise.reject(new Error('no transport')),
+        onSnapshotSent: (outcome) => metrics.snapshotSends.inc({ outcome }),
+        onSnapshotInstall: (outcome) => metrics.snapshotInstalls.inc({ outcome }),
       },
-      onHeartbeat: () =>
-        transport?.broadcastStatus({
-          role: rlog.core.role,
-          masterId: rlog.core.masterId,
-          epoch: rlog.core.epoch,
-          commitIndex: rlog.commitIndex,
-          lamport: clock.time,
-        }),
-      onBatch: (n, seconds) => {
-        metrics.commitBatch.observe(n);
-        metrics.persistSeconds.observe(seconds);
-      },
-      onApplyFailure: applyFailed,
-      onCommitted: (seconds) => metrics.commitSeconds.observe(seconds),
-      snapshotEvery: config.snapshotEvery,
-      sendSnapshot: (to, part, timeoutMs) =>
-        transport ? transport.snapshot(to, part, timeoutMs) : Promise.reject(new Error('no transport')),
-      onSnapshotSent: (outcome) => metrics.snapshotSends.inc({ outcome }),
-      onSnapshotInstall: (outcome) => metrics.snapshotInstalls.inc({ outcome }),
-    });
+    );
     await rlog.load();
     const links = new PeerTransport({
       selfId: config.nodeId,

@@ -22,6 +22,8 @@ export class BookingApplier implements Applier<Command> {
 
   constructor(
     readonly machine: BookingMachine,
+    /** Where the applied state is read back from after a snapshot install. */
+    private readonly db: Pool,
     private readonly onRejected: (rejected: RejectedEntry) => void = () => {},
   ) {}
 
@@ -48,8 +50,8 @@ export class BookingApplier implements Applier<Command> {
    * A snapshot was installed under this node: the machine becomes what the database now holds.
    * In place, because the service and the metrics hold this machine object.
    */
-  async reload(db: Pool): Promise<void> {
-    this.machine.replaceWith(BookingMachine.load(await readStateRows(db)));
+  async reload(): Promise<void> {
+    this.machine.replaceWith(BookingMachine.load(await readStateRows(this.db)));
     // Rejections remembered for indexes the snapshot covers can no longer be waited on here.
     this.#rejections.clear();
   }

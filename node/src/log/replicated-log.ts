@@ -13,7 +13,6 @@
  * compacted (the database state is the snapshot). A slave that needs compacted entries gets the
  * master's state instead (snapshot-transfer.ts), installed here in one transaction.
  */
-import type { Pool } from 'mysql2/promise';
 import type { Logger } from 'pino';
 import { ClusterCore, type Ready, type SnapshotPoint } from '../cluster/core.js';
 import { catchUpTicks } from '../cluster/election.js';
@@ -28,26 +27,16 @@ import {
   SNAPSHOT_CHUNK_TIMEOUT_MS,
 } from '../limits.js';
 import { AppError } from '../protocol/errors.js';
-import {
-  clusterLogStatements,
-  getMeta,
-  installSnapshotStatements,
-  metaStatement,
-  openStateReader,
-  readClusterLog,
-  type StateReader,
-  setMeta,
-  snapshotPointMeta,
-  snapshotPointOf,
-} from '../store/queries.js';
-import { type Statement, transact } from '../store/statements.js';
+import type { StateReader } from '../store/queries.js';
 import { AppliedIndex } from './applied.js';
+import type { LogStore, Vote } from './log-store.js';
 import {
   type ReceivedSnapshot,
   type SnapshotAnswer,
   SnapshotReceiver,
   streamSnapshot,
 } from './snapshot-transfer.js';
+import { realTimers, type TimerHandle, type Timers } from './timers.js';
 import type { Applier, LogEntry, PreparedBatch, Proposal, WriteLog } from './write-log.js';
 
 export interface ReplicatedLogOptions {
@@ -81,6 +70,10 @@ export interface ReplicatedLogOptions {
   onSnapshotSent?(outcome: 'ok' | 'failed'): void;
   /** A snapshot from the master was installed here, refused (it would not move this node forward) or failed. */
   onSnapshotInstall?(outcome: 'ok' | 'refused' | 'failed'): void;
+  /** Time; real by default (the simulation passes a virtual clock). */
+  timers?: Timers;
+  /** Election jitter; Math.random by default (the simulation passes a seeded generator). */
+  random?: () => number;
 }
 
 interface Pending {
@@ -89,7 +82,7 @@ interface Pending {
   proposedAt: number;
   resolve: () => void;
   reject: (error: unknown) => void;
-  timer: NodeJS.Timeout;
+  timer: TimerHandle;
 }
 
 /** Time slices per heartbeat: fine enough for jitter, coarse enough to cost nothing. */
@@ -117,12 +110,13 @@ function toLogEntry<C>(e: Entry<C>): LogEntry<C> | null {
     : null;
 }
 
-export class ReplicatedLog<C> implements WriteLog<C> {
+export class ReplicatedLog<C, E = unknown> implements WriteLog<C> {
   #core!: ClusterCore<C>;
   readonly #o: ReplicatedLogOptions;
+  readonly #t: Timers;
   readonly #plan: ReturnType<typeof tickPlan>;
   readonly #pending = new Map<number, Pending>();
-  #timer: NodeJS.Timeout | null = null;
+  #timer: TimerHandle | null = null;
   #lastTickAt = 0;
   #ticks = 0;
   #scheduled = false;
@@ -140,6 +134,11 @@ export class ReplicatedLog<C> implements WriteLog<C> {
   readonly #servingListeners = new Set<() => void>();
   /** Snapshot transfers this master runs, by peer (one at a time per peer). */
   readonly #transfers = new Map<number, Promise<void>>();
+  /**
+   * Peers the core asked a snapshot for while one to them was still running (its last answer in
+   * flight): the core asks once per need, so the next transfer starts when that one ends.
+   */
+  readonly #transferAgain = new Set<number>();
   #transferSeq = 0;
   #receiver!: SnapshotReceiver;
   /**
@@ -148,26 +147,26 @@ export class ReplicatedLog<C> implements WriteLog<C> {
    */
   #frozen = false;
   /** The vote as last made durable. */
-  #saved: { epoch: number; promisedEpoch: number; promisedTo: number | null } = {
+  #saved: Vote = {
     epoch: 0,
     promisedEpoch: 0,
     promisedTo: null,
   };
 
   constructor(
-    private readonly pool: Pool,
-    /** Multi-statement pool for the one-round-trip transactions of the write path. */
-    private readonly writePool: Pool,
-    private readonly applier: Applier<C>,
+    private readonly store: LogStore<C, E>,
+    private readonly applier: Applier<C, E>,
     private readonly clock: LamportClock,
     appliedIndex: number,
     options: ReplicatedLogOptions,
   ) {
     this.#o = options;
+    this.#t = options.timers ?? realTimers;
     this.#plan = tickPlan(options.heartbeatMs, options.failureTimeoutMs);
     this.#applied = new AppliedIndex(appliedIndex, options.maxWaiters);
     this.#receiver = new SnapshotReceiver({
-      pool,
+      staging: store.staging,
+      now: () => this.#t.now(),
       refuse: (s) => this.#refuseSnapshot(s),
       install: (s) => this.#installSnapshot(s),
       staleMs: SNAPSHOT_CHUNK_TIMEOUT_MS,
@@ -175,17 +174,8 @@ export class ReplicatedLog<C> implements WriteLog<C> {
   }
 
   async load(): Promise<void> {
-    const meta = await getMeta(this.pool);
-    const num = (k: string) => Number(meta.get(k) ?? 0);
-    // The stored log starts after the snapshot point; the state tables cover everything up to it.
-    const snapshot = snapshotPointOf(meta);
-    const log = await readClusterLog<C>(this.pool, (snapshot?.index ?? 0) + 1);
-    const promisedTo = meta.get('promised_to');
-    this.#saved = {
-      epoch: num('epoch'),
-      promisedEpoch: num('promised_epoch'),
-      promisedTo: promisedTo === undefined || promisedTo === '' ? null : Number(promisedTo),
-    };
+    const stored = await this.store.load();
+    this.#saved = stored.vote;
     const isPayload = this.#o.isPayload;
     this.#core = new ClusterCore<C>(
       {
@@ -197,17 +187,17 @@ export class ReplicatedLog<C> implements WriteLog<C> {
         maxAppendEntries: MAX_APPEND_ENTRIES,
         clock: this.clock,
         // Jitter must differ between nodes and restarts; it never affects safety.
-        random: Math.random,
+        random: this.#o.random ?? Math.random,
         isPayload: (p: unknown): p is C => isPayload(p),
       },
       {
         ...this.#saved,
-        log,
-        ...(snapshot ? { snapshot } : {}),
+        log: stored.log,
+        ...(stored.snapshot ? { snapshot: stored.snapshot } : {}),
         // The applied prefix is committed by definition (applied in the same transaction).
-        commitIndex: Math.max(num('commit_index'), this.#applied.index),
+        commitIndex: Math.max(stored.commitIndex, this.#applied.index),
         appliedIndex: this.#applied.index,
-        lamport: num('lamport'),
+        lamport: stored.lamport,
       },
     );
     // A node that ran long without compacting (or with a larger BOOKING_SNAPSHOT_EVERY) catches up now.
@@ -215,8 +205,8 @@ export class ReplicatedLog<C> implements WriteLog<C> {
   }
 
   start(): void {
-    this.#lastTickAt = performance.now();
-    this.#timer = setInterval(() => this.#onTimer(), this.#plan.tickMs);
+    this.#lastTickAt = this.#t.now();
+    this.#timer = this.#t.setInterval(() => this.#onTimer(), this.#plan.tickMs);
     this.#schedule();
   }
 
@@ -299,7 +289,7 @@ export class ReplicatedLog<C> implements WriteLog<C> {
     if ('notMaster' in r) throw new AppError('NO_MASTER', 'this node is not the master; retry shortly');
     this.#schedule();
     const done = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = this.#t.setTimeout(() => {
         this.#pending.delete(r.index);
         reject(
           new AppError('NO_MASTER', 'the write was not committed in time (failover?); retry shortly', {
@@ -310,7 +300,7 @@ export class ReplicatedLog<C> implements WriteLog<C> {
       this.#pending.set(r.index, {
         epoch: r.epoch,
         lamport: r.lamport,
-        proposedAt: performance.now(),
+        proposedAt: this.#t.now(),
         resolve,
         reject,
         timer,
@@ -335,16 +325,16 @@ export class ReplicatedLog<C> implements WriteLog<C> {
 
   async close(): Promise<void> {
     this.#closed = true;
-    if (this.#timer) clearInterval(this.#timer);
+    if (this.#timer) this.#t.clearInterval(this.#timer);
     await this.#pumping;
     await this.#applying;
     await Promise.all(this.#transfers.values());
     for (const p of this.#pending.values()) {
-      clearTimeout(p.timer);
+      this.#t.clearTimeout(p.timer);
       p.reject(new AppError('NO_MASTER', 'node shutting down'));
     }
     this.#pending.clear();
-    await setMeta(this.pool, { lamport: this.clock.time }).catch(() => undefined);
+    await this.store.saveLamport(this.clock.time).catch(() => undefined);
   }
 
   // ---- time -----------------------------------------------------------------------------------
@@ -358,12 +348,12 @@ export class ReplicatedLog<C> implements WriteLog<C> {
    * cannot commit (the others refuse its epoch), it only learns it is stale a little later.
    */
   #onTimer(): void {
-    const now = performance.now();
+    const now = this.#t.now();
     const due = Math.floor((now - this.#lastTickAt) / this.#plan.tickMs);
     if (due <= 0) return;
     this.#lastTickAt += due * this.#plan.tickMs;
     const n = catchUpTicks(due, this.#plan.failureTimeoutTicks);
-    setImmediate(() => {
+    this.#t.setImmediate(() => {
       // Time that passes during a snapshot install is lost, like a pause; the cap above still holds.
       if (this.#closed || this.#frozen) return;
       for (let k = 0; k < n; k++) {
@@ -379,7 +369,7 @@ export class ReplicatedLog<C> implements WriteLog<C> {
   #schedule(): void {
     if (this.#scheduled || this.#closed) return;
     this.#scheduled = true;
-    setImmediate(() => {
+    this.#t.setImmediate(() => {
       this.#scheduled = false;
       if (!this.#pumping) this.#pumping = this.#pump().finally(() => (this.#pumping = null));
     });
@@ -455,46 +445,42 @@ export class ReplicatedLog<C> implements WriteLog<C> {
     );
   }
 
-  #prepare(batch: readonly Entry<C>[]): { prepared: PreparedBatch<C>; through: number } {
+  #prepare(batch: readonly Entry<C>[]): { prepared: PreparedBatch<C, E>; through: number } {
     const commands = batch.map(toLogEntry).filter((e): e is LogEntry<C> => e !== null);
     const through = batch.at(-1)!.index;
     return { prepared: this.applier.prepare(commands, through), through };
   }
 
-  async #persist(rd: Ready<C>, apply: { prepared: PreparedBatch<C>; through: number } | null): Promise<void> {
+  async #persist(
+    rd: Ready<C>,
+    apply: { prepared: PreparedBatch<C, E>; through: number } | null,
+  ): Promise<void> {
     const hard = rd.persist.hardState;
-    const base = rd.persist.base;
     // Without mustSync only the commit index and the Lamport time changed: they ride along with the
     // next write (losing them costs a re-learn from the master; alone, an fsync per heartbeat).
     const voteChanged = this.#voteChanged(rd);
     if (!rd.mustSync && !apply) return;
     const h = hard ?? { ...this.#saved, commitIndex: this.#core.commitIndex, lamport: this.clock.time };
-    const started = performance.now();
+    const vote = { epoch: h.epoch, promisedEpoch: h.promisedEpoch, promisedTo: h.promisedTo };
+    const started = this.#t.now();
     await this.#retrying(
       apply
         ? 'persisting the replicated log and applying committed entries'
         : 'persisting the replicated log',
       () =>
-        transact(this.writePool, [
-          ...clusterLogStatements(rd.persist),
-          ...(apply ? apply.prepared.statements : []),
+        this.store.write({
+          log: rd.persist,
+          ...(apply ? { effects: apply.prepared.statements, appliedIndex: apply.through } : {}),
           // The vote rows only when the vote changed: fewer rows per batch for MySQL to write.
-          metaStatement({
-            ...(voteChanged
-              ? { epoch: h.epoch, promised_epoch: h.promisedEpoch, promised_to: h.promisedTo ?? '' }
-              : {}),
-            commit_index: h.commitIndex,
-            lamport: h.lamport,
-            ...(apply ? { applied_index: apply.through } : {}),
-            // The log's new start, with the deletion of the entries before it (clusterLogStatements).
-            ...(base ? snapshotPointMeta(base) : {}),
-          }) as Statement,
-        ]),
+          ...(voteChanged ? { vote } : {}),
+          commitIndex: h.commitIndex,
+          lamport: h.lamport,
+        }),
       apply ? (error, attempt) => this.#applyFailed(error, attempt) : undefined,
     );
-    if (hard) this.#saved = { epoch: h.epoch, promisedEpoch: h.promisedEpoch, promisedTo: h.promisedTo };
+    if (hard) this.#saved = vote;
     if (rd.persist.append.length > 0) {
-      this.#o.onBatch?.(rd.persist.append.length, (performance.now() - started) / 1000);
+      this.#o.onBatch?.(rd.persist.append.length, (this.#t.now() - started) / 1000);
     }
   }
 
@@ -504,7 +490,7 @@ export class ReplicatedLog<C> implements WriteLog<C> {
   }
 
   /** After a batch's effects are durable: wake readers, answer proposers, maybe start serving. */
-  #afterApplied(batch: readonly Entry<C>[], done: { prepared: PreparedBatch<C>; through: number }): void {
+  #afterApplied(batch: readonly Entry<C>[], done: { prepared: PreparedBatch<C, E>; through: number }): void {
     this.#applyError = null;
     this.#core.appliedTo(done.through);
     this.#applied.advance(done.through, done.prepared.applied);
@@ -538,17 +524,21 @@ export class ReplicatedLog<C> implements WriteLog<C> {
    */
   #startTransfer(to: number): void {
     const send = this.#o.sendSnapshot;
-    if (!send || this.#transfers.has(to) || this.#closed) return;
+    if (!send || this.#closed) return;
+    if (this.#transfers.has(to)) {
+      this.#transferAgain.add(to);
+      return;
+    }
     const epoch = this.#core.epoch;
     const transfer = `${this.#o.nodeId}-${epoch}-${++this.#transferSeq}`;
     const stillValid = () => !this.#closed && this.#core.role === 'master' && this.#core.epoch === epoch;
     const run = (async () => {
       let reader: StateReader | null = null;
       try {
-        reader = await openStateReader(this.pool);
+        reader = await this.store.openStateReader();
         const point = this.#core.snapshotPoint(reader.appliedIndex);
         if (!point) throw new Error(`no snapshot point for applied index ${reader.appliedIndex}`);
-        const started = performance.now();
+        const started = this.#t.now();
         const sent = await streamSnapshot({
           transfer,
           reader,
@@ -559,10 +549,14 @@ export class ReplicatedLog<C> implements WriteLog<C> {
           stillValid,
         });
         this.#o.logger.info(
-          { peer: to, index: point.index, ...sent, seconds: (performance.now() - started) / 1000 },
+          { peer: to, index: point.index, ...sent, seconds: (this.#t.now() - started) / 1000 },
           'snapshot sent',
         );
         this.#o.onSnapshotSent?.('ok');
+        if (stillValid()) {
+          this.#core.reportSnapshot(to, true, point.index);
+          this.#schedule();
+        }
       } catch (error) {
         this.#o.logger.warn({ err: error, peer: to }, 'snapshot transfer failed');
         this.#o.onSnapshotSent?.('failed');
@@ -574,6 +568,7 @@ export class ReplicatedLog<C> implements WriteLog<C> {
       } finally {
         await reader?.close();
         this.#transfers.delete(to);
+        if (this.#transferAgain.delete(to) && stillValid()) this.#startTransfer(to);
       }
     })();
     this.#transfers.set(to, run);
@@ -612,23 +607,15 @@ export class ReplicatedLog<C> implements WriteLog<C> {
         promisedEpoch: raise ? masterEpoch : this.#core.promisedEpoch,
         promisedTo: raise ? from : this.#saved.promisedTo,
       };
-      const started = performance.now();
+      const started = this.#t.now();
       try {
-        await transact(
-          this.writePool,
-          installSnapshotStatements({
-            point,
-            keepAfter,
-            meta: {
-              applied_index: point.index,
-              commit_index: Math.max(this.#core.commitIndex, point.index),
-              epoch: hard.epoch,
-              promised_epoch: hard.promisedEpoch,
-              promised_to: hard.promisedTo ?? '',
-              lamport: Math.max(this.clock.time, point.lamport),
-            },
-          }),
-        );
+        await this.store.installSnapshot({
+          point,
+          keepAfter,
+          vote: hard,
+          commitIndex: Math.max(this.#core.commitIndex, point.index),
+          lamport: Math.max(this.clock.time, point.lamport),
+        });
       } catch (error) {
         this.#o.logger.error({ err: error, index: point.index }, 'installing a snapshot failed');
         this.#o.onSnapshotInstall?.('failed');
@@ -636,16 +623,14 @@ export class ReplicatedLog<C> implements WriteLog<C> {
       }
       this.#saved = hard;
       // The database is the snapshot now; the in-memory state must follow before anything applies.
-      await this.#retrying('reloading the state after a snapshot install', () =>
-        this.applier.reload(this.pool),
-      );
+      await this.#retrying('reloading the state after a snapshot install', () => this.applier.reload());
       if (this.#closed) return 'node shutting down';
       this.#core.installSnapshot(point as SnapshotPoint, from, masterEpoch);
       this.#applyError = null;
       this.#applied.advance(point.index, []);
       this.#o.onSnapshotInstall?.('ok');
       this.#o.logger.info(
-        { from, index: point.index, keptLog: keepAfter, seconds: (performance.now() - started) / 1000 },
+        { from, index: point.index, keptLog: keepAfter, seconds: (this.#t.now() - started) / 1000 },
         'snapshot installed',
       );
       return null;
@@ -688,11 +673,7 @@ export class ReplicatedLog<C> implements WriteLog<C> {
       const done = this.#prepare(batch);
       await this.#retrying(
         'applying committed entries',
-        () =>
-          transact(this.writePool, [
-            ...done.prepared.statements,
-            metaStatement({ applied_index: done.through }) as Statement,
-          ]),
+        () => this.store.write({ effects: done.prepared.statements, appliedIndex: done.through }),
         (error, attempt) => this.#applyFailed(error, attempt),
       );
       if (this.#closed) return;
@@ -716,7 +697,9 @@ export class ReplicatedLog<C> implements WriteLog<C> {
       } catch (error) {
         this.#o.logger.error({ err: error, attempt }, `${what} failed; retrying`);
         onFailure?.(error, attempt);
-        await new Promise((r) => setTimeout(r, Math.min(RETRY_BACKOFF_MAX_MS, 50 * 2 ** attempt)));
+        await new Promise((r) =>
+          this.#t.setTimeout(() => r(undefined), Math.min(RETRY_BACKOFF_MAX_MS, 50 * 2 ** attempt)),
+        );
       }
     }
   }
@@ -724,9 +707,9 @@ export class ReplicatedLog<C> implements WriteLog<C> {
   /** Acknowledges a proposal if its own entry committed, or fails it if another took its place. */
   #settle(index: number, p: Pending, ours: boolean): void {
     this.#pending.delete(index);
-    clearTimeout(p.timer);
+    this.#t.clearTimeout(p.timer);
     if (ours) {
-      this.#o.onCommitted?.((performance.now() - p.proposedAt) / 1000);
+      this.#o.onCommitted?.((this.#t.now() - p.proposedAt) / 1000);
       p.resolve();
     } else p.reject(new AppError('NO_MASTER', 'the write was lost in a failover; retry shortly'));
   }

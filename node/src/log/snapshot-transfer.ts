@@ -11,17 +11,9 @@
  *   chunk {transfer, seq, table, columns, rows}
  *   end   {transfer, seq, rows}               → answered after the install
  */
-import type { Pool } from 'mysql2/promise';
 import type { SnapshotPoint } from '../cluster/replication-log.js';
-import {
-  dropSnapshotStaging,
-  isSnapshotTable,
-  resetSnapshotStaging,
-  SNAPSHOT_TABLES,
-  type SnapshotTable,
-  type StateReader,
-  stageSnapshotRows,
-} from '../store/queries.js';
+import { isSnapshotTable, SNAPSHOT_TABLES, type SnapshotTable, type StateReader } from '../store/queries.js';
+import type { SnapshotStaging } from './log-store.js';
 
 export type SnapshotPart =
   | { kind: 'begin'; transfer: string; point: SnapshotPoint; masterEpoch: number }
@@ -123,7 +115,9 @@ export interface ReceivedSnapshot {
 }
 
 export interface ReceiverOptions {
-  pool: Pool;
+  staging: SnapshotStaging;
+  /** Milliseconds, monotonic (the driver's clock). */
+  now(): number;
   /** A refusal reason if a snapshot labelled `point` from `from` cannot move this node forward. */
   refuse(s: ReceivedSnapshot): string | null;
   /** Installs the staged snapshot; resolves with a refusal reason, or null once it is installed. */
@@ -146,9 +140,7 @@ export class SnapshotReceiver {
 
   /** Whether a transfer is under way (a part arrived recently): the node is catching up. */
   get receiving(): boolean {
-    return (
-      this.#installing || (this.#current !== null && performance.now() - this.#lastPartAt < this.o.staleMs)
-    );
+    return this.#installing || (this.#current !== null && this.o.now() - this.#lastPartAt < this.o.staleMs);
   }
 
   receive(from: number, raw: unknown): Promise<SnapshotAnswer> {
@@ -160,13 +152,13 @@ export class SnapshotReceiver {
   async #handle(from: number, raw: unknown): Promise<SnapshotAnswer> {
     const part = parseSnapshotPart(raw);
     if (!part) return { ok: false, reason: 'malformed snapshot part' };
-    this.#lastPartAt = performance.now();
+    this.#lastPartAt = this.o.now();
     if (part.kind === 'begin') {
       this.#current = null;
       const s = { from, point: part.point, masterEpoch: part.masterEpoch };
       const refusal = this.o.refuse(s);
       if (refusal) return { ok: false, reason: refusal };
-      await resetSnapshotStaging(this.o.pool);
+      await this.o.staging.reset();
       this.#current = { ...s, transfer: part.transfer, seq: 0, rows: 0 };
       return { ok: true };
     }
@@ -180,7 +172,7 @@ export class SnapshotReceiver {
     }
     if (part.kind === 'chunk') {
       try {
-        await stageSnapshotRows(this.o.pool, part.table, part.columns, part.rows);
+        await this.o.staging.stage(part.table, part.columns, part.rows);
       } catch (error) {
         this.#current = null;
         throw error;
@@ -204,7 +196,7 @@ export class SnapshotReceiver {
     if (refusal) return { ok: false, reason: refusal };
     // The staged copy is in the live tables now; the space goes back (best effort: the next
     // transfer drops and recreates the staging tables anyway).
-    await dropSnapshotStaging(this.o.pool).catch(() => undefined);
+    await this.o.staging.drop().catch(() => undefined);
     return { ok: true };
   }
 }

@@ -3,7 +3,6 @@
  * command on a serving master, learn when it is committed and applied. A single node commits at
  * once; the cluster replicates first. Nothing above this interface knows which.
  */
-import type { Pool } from 'mysql2/promise';
 import type { Statement } from '../store/statements.js';
 
 export interface LogEntry<C> {
@@ -27,23 +26,27 @@ export interface Proposal {
   done: Promise<void>;
 }
 
-/** What the state machine does with committed entries, as the log sees it. */
-export interface Applier<C> {
+/**
+ * What the state machine does with committed entries, as the log sees it. `E` is the type of its
+ * effects, which the log's storage writes with the log change they belong to (SQL statements in
+ * production, plain records in the simulation).
+ */
+export interface Applier<C, E = Statement> {
   /**
    * Decides, in memory and deterministically, what a batch of committed entries does; called once
    * per batch, in log order. `throughIndex` is the batch's last index (barriers carry no command).
    */
-  prepare(entries: readonly LogEntry<C>[], throughIndex: number): PreparedBatch<C>;
+  prepare(entries: readonly LogEntry<C>[], throughIndex: number): PreparedBatch<C, E>;
   /**
-   * The database now holds a snapshot installed from another node (its applied state at a later
-   * index): replace the in-memory state by what `db` holds. Called with nothing being applied.
+   * Storage now holds a snapshot installed from another node (its applied state at a later
+   * index): replace the in-memory state by what storage holds. Called with nothing being applied.
    */
-  reload(db: Pool): Promise<void>;
+  reload(): Promise<void>;
 }
 
-export interface PreparedBatch<C> {
+export interface PreparedBatch<C, E = Statement> {
   /** The batch's effects, for the log's transaction (sent again if that transaction failed). */
-  readonly statements: readonly Statement[];
+  readonly statements: readonly E[];
   /** The entries that took effect (rejected ones are left out), for notifications. */
   readonly applied: readonly LogEntry<C>[];
 }
