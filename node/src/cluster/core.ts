@@ -547,7 +547,8 @@ export class ClusterCore<P = unknown> {
       this.#maxSeenEpoch = Math.max(this.#maxSeenEpoch, epoch);
     }
     if (epoch > this.#epoch) this.#epoch = epoch;
-    if (this.#log.epochAt(point.index) === point.epoch && !this.#cfg.unsafe?.resetLogOnSnapshot) {
+    const kept = this.#log.epochAt(point.index) === point.epoch && !this.#cfg.unsafe?.resetLogOnSnapshot;
+    if (kept) {
       // Our log has the snapshot's last entry, so it agrees up to there and we keep what follows:
       // we may have acked it, and a master may count that copy towards a commit.
       this.#log.compact(point.index);
@@ -567,7 +568,11 @@ export class ClusterCore<P = unknown> {
       promisedEpoch: this.#promisedEpoch,
       promisedTo: this.#promisedTo,
     };
-    this.#stableIndex = Math.max(this.#stableIndex, point.index);
+    // Durable now: the point, and what we kept after it. A log reset above dropped entries that
+    // were durable before; counting them still (max with the old stable index) let this node, once
+    // master, count its own copy of new entries at those indexes before writing them: a commit on
+    // one disk of three (found by the driver simulation, seed 2973).
+    this.#stableIndex = kept ? Math.max(this.#stableIndex, point.index) : point.index;
     this.#hardDirty = true;
     this.#emit('snapshot-installed', { index: point.index, epoch: point.epoch, from });
     // "Done": the master resumes appends after the snapshot instead of waiting for a heartbeat.

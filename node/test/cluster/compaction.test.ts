@@ -238,3 +238,55 @@ test('the end of a snapshot transfer, either way, clears the wait; a peer still 
   );
   t.is(s.node(1).core.appliedIndex, master.lastIndex);
 });
+
+test('a node whose log a snapshot replaced counts no entry of the old log as durable once master', (t) => {
+  // Node 2 of [1, 2, 3] holds eight entries of epoch 1 on disk, then installs node 1's snapshot at
+  // 4@2: its log disagrees at 4, so the install drops 5..8. Elected next, it must not count its own
+  // copy of the new entry 5 before writing it: with node 3 down, node 1's ack alone is no majority.
+  const log = Array.from({ length: 8 }, (_, k) => cmd(k + 1, 1));
+  const c = new ClusterCore<string>(
+    { ...CFG, id: 2, peerIds: [1, 3] },
+    { epoch: 1, log, commitIndex: 2, appliedIndex: 2, lamport: 0 },
+  );
+  drain(c);
+  c.installSnapshot({ index: 4, epoch: 2, lamport: 100 }, 1, 2);
+  t.is(c.lastIndex, 4, 'the disagreeing tail went');
+  drain(c);
+  c.peerDown(1);
+  c.peerDown(3);
+  for (let k = 0; k < 4 * CFG.failureTimeoutTicks && c.role !== 'master'; k++) {
+    c.tick();
+    for (const m of drain(c).flatMap((rd) => rd.messages)) {
+      if (m.to !== 1) continue;
+      if (m.type === 'pre-vote')
+        c.step({
+          type: 'pre-vote-reply',
+          from: 1,
+          to: 2,
+          epoch: 2,
+          lamport: 101,
+          round: m.round,
+          granted: true,
+        });
+      if (m.type === 'coordinator')
+        c.step({
+          type: 'promise',
+          from: 1,
+          to: 2,
+          epoch: m.epoch,
+          lamport: 102,
+          lastEpoch: 2,
+          lastIndex: 4,
+          commitIndex: 4,
+        });
+    }
+  }
+  t.is(c.role, 'master');
+  const rd = c.ready();
+  t.is(rd.persist.append[0]?.index, 5, "the new master's first entry takes index 5");
+  // Its own write is still in flight; node 1 acknowledges the entry.
+  c.step({ type: 'append-ok', from: 1, to: 2, epoch: c.epoch, lamport: 103, matchIndex: 5 });
+  t.true(c.commitIndex < 5, 'one durable copy of three is not a majority');
+  c.advance(rd);
+  t.is(c.commitIndex, 5, 'with its own copy written, two of three');
+});
