@@ -568,7 +568,12 @@ export class ReplicatedLog<C, E = unknown> implements WriteLog<C> {
       } finally {
         await reader?.close();
         this.#transfers.delete(to);
-        if (this.#transferAgain.delete(to) && stillValid()) this.#startTransfer(to);
+        // Asked again while this one ran, perhaps by a later epoch of ours (this transfer's own
+        // epoch may be over): start afresh in the current one (found by the driver simulation,
+        // seed 512: a transfer that outlived its epoch left the new epoch's request unserved).
+        if (this.#transferAgain.delete(to) && !this.#closed && this.#core.role === 'master') {
+          this.#startTransfer(to);
+        }
       }
     })();
     this.#transfers.set(to, run);
