@@ -63,6 +63,19 @@ if (single !== undefined) {
     );
   }
 
+  // Seeds that once failed, kept whatever the range: each names the bug it found.
+  const regressions: [number, string][] = [
+    [512, "a snapshot transfer that outlived its epoch left the next epoch's request unserved"],
+    [2973, 'a log replaced by a snapshot still counted as durable: a commit on one disk of three'],
+  ];
+  for (const [seed, bug] of regressions) {
+    test.serial(`driver seed ${seed} (${bug})`, async (t) => {
+      const r = await runDriverSeed(seed);
+      t.true(r.ok, r.error);
+      t.true(r.snapshotInstalls > 0);
+    });
+  }
+
   test.serial('the checker catches a disk that reports a write durable before it is', async (t) => {
     let caught = 0;
     for (let seed = 1; seed <= 40 && caught === 0; seed++) {

@@ -227,10 +227,18 @@ class DriverChecker {
               })();
         if (held) holders++;
       }
-      if (holders < need)
+      if (holders < need) {
+        const disks = nodes
+          .map((n) => {
+            const d = n.disk;
+            const x = d.entry(i);
+            return `${n.id}: base ${d.baseIndex}, ${d.log.length} entries, applied ${d.appliedIndex}, at ${i} ${x ? describe(x) : 'nothing'}`;
+          })
+          .join('; ');
         throw new DriverInvariantError(
-          `committed ${describe(e)} is durable on ${holders} disks (need ${need})`,
+          `committed ${describe(e)} is durable on ${holders} disks (need ${need}): ${disks}`,
         );
+      }
     };
     for (let i = this.#durableChecked + 1; i <= this.committed.length; i++) check(i);
     this.#durableChecked = this.committed.length;
@@ -375,6 +383,7 @@ export async function runDriverSeed(seed: number, options: DriverSimOptions = {}
             : randomInt(random, weather.diskMs + 1),
         fails: () => n.failingDb && random() < 0.5,
         lies: options.unsafe?.lyingDisk === true,
+        ...(options.trace ? { wrote: (what: string) => log(`node ${n.id} disk: ${what}`) } : {}),
       },
       (error) => {
         fatal ??= new DriverInvariantError(`node ${n.id} storage refused a write: ${error.message}`);

@@ -54,6 +54,8 @@ export interface DiskWeather {
    * only later, so a crash in between loses what the driver was told is durable.
    */
   lies?: boolean;
+  /** Hears of every write that reached the disk (the replay trace shows them). */
+  wrote?: (what: string) => void;
 }
 
 export class MemoryDisk {
@@ -129,6 +131,19 @@ export class MemoryDisk {
   }
 }
 
+function describeWrite(w: LogWrite<Payload, Effect>): string {
+  const parts: string[] = [];
+  const l = w.log;
+  if (l?.base) parts.push(`base ${l.base.index}`);
+  if (l?.truncateFrom !== undefined) parts.push(`truncate from ${l.truncateFrom}`);
+  if (l && l.append.length > 0)
+    parts.push(`append ${l.append[0]!.index}..${l.append.at(-1)!.index}@${l.append.at(-1)!.epoch}`);
+  if (w.appliedIndex !== undefined) parts.push(`applied ${w.appliedIndex}`);
+  if (w.vote) parts.push(`vote ${JSON.stringify(w.vote)}`);
+  if (w.commitIndex !== undefined) parts.push(`commit ${w.commitIndex}`);
+  return parts.join(', ');
+}
+
 /**
  * The port over a disk for one incarnation of its node: operations complete on that incarnation's
  * timers, so a crash loses the ones still running. `onFatal` hears of a write the disk refused as
@@ -187,11 +202,15 @@ export function memoryLogStore(
     write: (w) => {
       // The transaction's content is fixed when it is sent, as a SQL text would be.
       const copy = structuredClone(w);
+      const done = () => {
+        disk.write(copy);
+        if (weather.wrote) weather.wrote(describeWrite(copy));
+      };
       if (weather.lies) {
-        void later(() => disk.write(copy)).catch(() => {});
+        void later(done).catch(() => {});
         return Promise.resolve();
       }
-      return later(() => disk.write(copy));
+      return later(done);
     },
     saveLamport: (time) =>
       later(() => {
@@ -218,7 +237,12 @@ export function memoryLogStore(
       }),
     installSnapshot: (s) => {
       const copy = structuredClone(s);
-      return later(() => disk.install(copy));
+      return later(() => {
+        disk.install(copy);
+        weather.wrote?.(
+          `install ${copy.point.index}@${copy.point.epoch}${copy.keepAfter ? ' keeping the log after it' : ''}`,
+        );
+      });
     },
   };
 }
