@@ -204,7 +204,7 @@ export function memoryLogStore(
       const copy = structuredClone(w);
       const done = () => {
         disk.write(copy);
-        if (weather.wrote) weather.wrote(describeWrite(copy));
+        weather.wrote?.(describeWrite(copy));
       };
       if (weather.lies) {
         void later(done).catch(() => {});
