@@ -92,6 +92,8 @@ test.serial('nginx serves the web app with history fallback, /healthz and per-no
   t.like(await health.json(), { nodeId: 1, role: 'master' });
   t.is((await fetch(`${base}/nodes/1/healthz`)).status, 200);
   t.is((await fetch(`${base}/nodes/9/healthz`)).status, 404);
+  // Nginx itself says which cluster it fronts: how `cluster start` knows the port is its own.
+  t.deepEqual(await (await fetch(`${base}/.well-known/booking-cluster`)).json(), { cluster: name });
   const page = await fetch(`${base}/movies/some-deep-link`);
   t.is(page.status, 200);
   t.regex(page.headers.get('content-type') ?? '', /text\/html/);

@@ -2,10 +2,10 @@
  * Readiness: the pure decision for every state, then the states of real nodes: one node of three
  * alone (no quorum), a node whose catalog is still loading, a revived node catching up, ready.
  */
-import { createServer } from 'node:net';
 import test from 'ava';
 import { pino } from 'pino';
 import type { CatalogSnapshot } from '../src/catalog/model.js';
+import { freePort } from '../src/free-ports.js';
 import { READY_MAX_LAG, type ReadinessSnapshot, readiness } from '../src/health.js';
 import { startNode } from '../src/main.js';
 import type { ClusterStatus } from '../src/protocol/model.js';
@@ -147,17 +147,6 @@ async function watch(port: number, until: (p: Probe) => boolean, timeoutMs: numb
     if (Date.now() > deadline) throw new Error(`readiness never got there; seen ${seen.join(' → ')}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      srv.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 test('a lone node answers 503 catalog-loading until its catalog is in, then 200; /livez is 200 throughout', async (t) => {

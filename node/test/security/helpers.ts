@@ -5,25 +5,13 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { ExecutionContext } from 'ava';
+import { freePort } from '../../src/free-ports.js';
 import { dropDatabase } from '../../src/store/db.js';
 import { MYSQL_SERVER } from '../helpers/with-node.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/booking-node.mjs', import.meta.url));
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export const randomSecret = (): string => randomBytes(32).toString('base64url');
 

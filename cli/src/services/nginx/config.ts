@@ -27,6 +27,9 @@ export interface NginxUpstream {
   address: string;
 }
 
+/** Answered by Nginx itself with `{"cluster": name}` (when the config has a cluster name). */
+export const CLUSTER_IDENTITY_PATH = '/.well-known/booking-cluster';
+
 export interface NginxConfigOptions {
   /** `127.0.0.1:8080`, or just `80` inside a container. */
   listen: string;
@@ -43,7 +46,7 @@ export interface NginxConfigOptions {
   failTimeoutSeconds?: number;
   /** Idle seconds before Nginx closes a proxied WebSocket. Default 3600. */
   socketTimeoutSeconds?: number;
-  /** Cluster name, shown on the placeholder page. */
+  /** Cluster name, shown on the placeholder page and answered at CLUSTER_IDENTITY_PATH. */
   clusterName?: string;
   /** Per client address: open WebSockets, and handshakes per second with their burst. */
   limits?: { connectionsPerAddress: number; requestsPerSecond: number; requestBurst: number };
@@ -84,8 +87,12 @@ function placeholderHtml(name: string | undefined): string {
     `<p>The web app has not been built yet: run <code>npm run build -w spa</code> and reload.</p>` +
     `<p>Clients can already book over JSON-RPC: <code>ws://HOST/rpc</code>. Health: <a href="/healthz">/healthz</a>.</p>` +
     `</body></html>`;
-  // Inside an nginx single-quoted string: escape backslashes and single quotes.
-  return html.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+  return singleQuoted(html);
+}
+
+/** Text for inside an nginx single-quoted string: backslashes and single quotes escaped. */
+function singleQuoted(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
 }
 
 function proxyWebSocket(indent: string, limits: Required<NginxConfigOptions>['limits']): string {
@@ -210,6 +217,16 @@ export function renderNginxConfig(opts: NginxConfigOptions): string {
     );
   }
   lines.push('', '      location /nodes/ {', '        return 404;', '      }', '');
+  if (opts.clusterName) {
+    lines.push(
+      '      # Which cluster this Nginx fronts: `cluster start` checks that the port answers as its own.',
+      `      location = ${CLUSTER_IDENTITY_PATH} {`,
+      '        default_type application/json;',
+      `        return 200 '${singleQuoted(JSON.stringify({ cluster: opts.clusterName }))}';`,
+      '      }',
+      '',
+    );
+  }
   if (opts.spaRoot) {
     lines.push(
       `      root ${opts.spaRoot};`,

@@ -5,10 +5,10 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { ExecutionContext } from 'ava';
 import mysql from 'mysql2/promise';
+import { freePorts } from '../../../src/free-ports.js';
 import type { ClusterStatus } from '../../../src/protocol/model.js';
 import { dropDatabase } from '../../../src/store/db.js';
 import { TestClient } from '../../helpers/rpc-client.js';
@@ -24,18 +24,6 @@ export const ADMIN = randomBytes(32).toString('base64url');
  */
 export const HEARTBEAT_MS = 100;
 export const FAILURE_TIMEOUT_MS = 1000;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export class ClusterNode {
   proc: ChildProcess | null = null;
@@ -236,7 +224,7 @@ async function runCluster<T>(
 ): Promise<T> {
   const size = options.nodes ?? 3;
   const tag = randomBytes(4).toString('hex');
-  const ports = await Promise.all(Array.from({ length: size }, () => freePort()));
+  const ports = await freePorts(size);
   const databases = ports.map((_, k) => `booking_it_${tag}_n${k + 1}`);
   const nodes = ports.map((port, k) => {
     const id = k + 1;

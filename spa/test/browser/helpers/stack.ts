@@ -11,10 +11,10 @@
  */
 import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@booking/node/free-ports';
 
 export const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 export const distDir = join(repoRoot, 'spa', 'dist');
@@ -44,18 +44,6 @@ export function cliAvailable(): boolean {
     existsSync(join(repoRoot, 'cli/src/commands/cluster/start.ts')) &&
     existsSync(join(repoRoot, 'cli/src/commands/cluster/kill.ts'))
   );
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function booking(args: string[]): Promise<unknown> {

@@ -19,7 +19,7 @@ import {
   normalizeServerUrl,
   redact,
 } from '../../mysql.js';
-import { renderNginxConfig } from '../../nginx/config.js';
+import { CLUSTER_IDENTITY_PATH, renderNginxConfig } from '../../nginx/config.js';
 import { nodeBin, repoRoot, spaDist, stateDir } from '../../paths.js';
 import { canBind, freePorts, isListening, waitForPortClosed } from '../../ports.js';
 import { processState, signal, spawnDetached, terminate } from '../../processes.js';
@@ -169,11 +169,22 @@ async function startNginx(state: ClusterState, dir: string, nginxBin: string): P
   }
   const pid = spawnDetached(nginxBin, args, { cwd: runtimeDir, logFile: path.join(runtimeDir, 'nginx.out') });
   const deadline = Date.now() + NGINX_START_TIMEOUT_MS;
+  const errorLog = path.join(runtimeDir, 'error.log');
   for (;;) {
     const running = (await processState(pid, configFile)) !== 'stopped';
-    if (running && (await isListening(state.nginx.port))) return pid;
+    // Something listening is not enough: when the port was taken meanwhile, nginx retries its
+    // bind for seconds while another program answers there. It must answer as this cluster.
+    if (running && (await answersAs(state.nginx.port, state.name))) return pid;
+    const log = await readFile(errorLog, 'utf8').catch(() => '');
+    if (running && log.includes(`bind() to 127.0.0.1:${state.nginx.port} failed`)) {
+      await terminate(pid, configFile, { sig: 'SIGTERM', graceMs: 5000 }).catch(() => {});
+      throw new CliError(
+        `port ${state.nginx.port} on 127.0.0.1 was taken by another program while the nodes started`,
+        'pick another with --port, or stop what listens there',
+        exitCodes.conflict,
+      );
+    }
     if (!running) {
-      const log = await readFile(path.join(runtimeDir, 'error.log'), 'utf8').catch(() => '');
       const why = log.trim().split('\n').slice(-1)[0] ?? '';
       throw new CliError(
         `nginx exited while starting${why ? `: ${why.replace(/^.*\[emerg\] \d+#\d+: /, '')}` : ''}`,
@@ -182,13 +193,28 @@ async function startNginx(state: ClusterState, dir: string, nginxBin: string): P
       );
     }
     if (Date.now() > deadline) {
+      await terminate(pid, configFile, { sig: 'SIGTERM', graceMs: 5000 }).catch(() => {});
       throw new CliError(
-        `nginx did not listen on 127.0.0.1:${state.nginx.port}`,
+        `nginx did not answer as cluster "${state.name}" on 127.0.0.1:${state.nginx.port}`,
         undefined,
         exitCodes.timeout,
       );
     }
     await sleep(100);
+  }
+}
+
+/** Does the Nginx on `port` front the cluster `name` (its identity location, nginx/config.ts)? */
+async function answersAs(port: number, name: string): Promise<boolean> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}${CLUSTER_IDENTITY_PATH}`, {
+      signal: AbortSignal.timeout(1000),
+    });
+    if (!response.ok) return false;
+    const body = (await response.json()) as { cluster?: unknown };
+    return body.cluster === name;
+  } catch {
+    return false;
   }
 }
 
