@@ -16,6 +16,7 @@ import { BookingMachine } from './booking/machine.js';
 import { BookingService } from './booking/service.js';
 import { ticketJwks } from './booking/tickets.js';
 import { TicketWorkers } from './booking/worker-pool.js';
+import { CatalogBootstrap } from './catalog/bootstrap.js';
 import { loadBundledCatalog } from './catalog/index.js';
 import type { CatalogSnapshot } from './catalog/model.js';
 import { runCatalogImport } from './catalog-import.js';
@@ -382,30 +383,23 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
     const report = await importCatalog({ source: 'bundled' });
     log.info(report, 'bundled catalog loaded');
   }
+  let catalogBootstrap: CatalogBootstrap | null = null;
   if (replicated && transport) {
-    // In a cluster the bundled catalog is loaded by whichever node first serves as master, through
-    // the log like any write; a later master finds it applied and does nothing.
-    let importing = false;
-    let catalogPresent = false;
+    // In a cluster the bundled catalog is loaded by a node serving as master, through the log
+    // like any write (catalog/bootstrap.ts: retried until it is there).
     if (config.catalog === 'bundled') {
-      replicated.onServing(() => {
-        if (importing || catalogPresent) return;
-        importing = true;
-        void (async () => {
-          try {
-            if ((await countCatalog(pool)).movies > 0) catalogPresent = true;
-            else if (cluster.isMaster()) {
-              const report = await importCatalog({ source: 'bundled' });
-              log.info(report, 'bundled catalog loaded');
-              catalogPresent = true;
-            }
-          } catch (error) {
-            log.warn({ err: error }, 'loading the bundled catalog failed; the next master will retry');
-          } finally {
-            importing = false;
-          }
-        })();
+      catalogBootstrap = new CatalogBootstrap({
+        countMovies: async () => (await countCatalog(pool)).movies,
+        isMaster: () => cluster.isMaster(),
+        importBundled: () => importCatalog({ source: 'bundled' }),
+        onLoaded: (report) => log.info(report, 'bundled catalog loaded'),
+        onFailed: (error) =>
+          log.warn({ err: error }, 'loading the bundled catalog failed; retried while this node is master'),
+        setTimer: (fn, ms) => setTimeout(fn, ms).unref(),
+        clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
       });
+      const bootstrap = catalogBootstrap;
+      replicated.onServing(() => bootstrap.serving());
     }
     transport.start();
     replicated.start();
@@ -423,6 +417,7 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
       if (closed) return;
       closed = true;
       clearInterval(sweeper);
+      catalogBootstrap?.close();
       stopLoopMonitor();
       // Peer and client sockets first: server.close() only calls back once every connection
       // has ended, so ending them after it made every shutdown wait for a timeout.
