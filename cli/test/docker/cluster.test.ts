@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import anyTest, { type TestFn } from 'ava';
+import Docker from 'dockerode';
 import { clusterLeftovers, createDockerDriver } from '../../src/services/drivers/docker/index.js';
 import type { ClusterSpec, ClusterState } from '../../src/services/drivers/driver.js';
 import { canBind, freePort } from '../../src/services/ports.js';
@@ -19,6 +20,19 @@ import { bookThrough, waitForMaster } from './helpers/booking.js';
 import { ensureBaseImage, ensureDockerEngine } from './helpers/engine.js';
 
 const test = anyTest as TestFn<{ stateRoot: string }>;
+
+/** Each container's health as Docker reports it, once all are healthy or `timeoutMs` passed. */
+async function containerHealth(ids: string[], timeoutMs: number): Promise<string[]> {
+  const docker = new Docker();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const health = await Promise.all(
+      ids.map(async (id) => (await docker.getContainer(id).inspect()).State.Health?.Status ?? 'none'),
+    );
+    if (health.every((h) => h === 'healthy') || Date.now() > deadline) return health;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
 
 const name = `dockertest_${process.pid}`;
 const driver = createDockerDriver();
@@ -74,6 +88,14 @@ test.serial(
       t.is(await driver.nodeRunning(state, node.id), 'running');
       t.is(node.rpcUrl, `ws://127.0.0.1:${port}/nodes/${node.id}/rpc`);
     }
+
+    // The images' own HEALTHCHECKs (the node's on /readyz, Nginx's through a node) turn healthy:
+    // what Compose's `depends_on: service_healthy` waits on.
+    const healthOf = await containerHealth(
+      [...state.nodes.map((n) => n.containerId!), state.nginx.containerId!],
+      90_000,
+    );
+    t.deepEqual(healthOf, state.nodes.map(() => 'healthy').concat('healthy'), 'container health after start');
 
     const url = `ws://127.0.0.1:${port}/rpc`;
     const masterId = await waitForMaster(state.nodes);
