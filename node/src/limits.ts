@@ -223,6 +223,22 @@ export const LIMIT_SPECS = {
     where: 'booking',
     doc: 'booking rows a node keeps in memory for cancels and lookups (0: always read MySQL)',
   },
+  QR_BATCH_CODES: {
+    default: 256,
+    min: 1,
+    max: 10_000,
+    unit: 'count',
+    where: 'booking',
+    doc: 'QR codes drawn by one worker-thread task (the codes asked for in one turn of the event loop)',
+  },
+  QR_CACHE_CODES: {
+    default: 2_000,
+    min: 0,
+    max: 1_000_000,
+    unit: 'count',
+    where: 'booking',
+    doc: 'QR SVGs a node keeps to answer a repeated lookup without drawing again',
+  },
   // ---- /peer ----
   PEER_MAX_FRAME_BYTES: {
     default: 32 * MiB,
@@ -467,6 +483,8 @@ export const MAX_HELD_SEATS_PER_CONNECTION = L.MAX_HELD_SEATS_PER_CONNECTION;
 export const MAX_HELD_SEATS_PER_ADDRESS = L.MAX_HELD_SEATS_PER_ADDRESS;
 export const MAX_HOLD_RENEWALS = L.MAX_HOLD_RENEWALS;
 export const RECENT_BOOKINGS = L.RECENT_BOOKINGS;
+export const QR_BATCH_CODES = L.QR_BATCH_CODES;
+export const QR_CACHE_CODES = L.QR_CACHE_CODES;
 export const RPC_MAX_SUBSCRIPTIONS = L.RPC_MAX_SUBSCRIPTIONS;
 export const SNAPSHOT_CHUNK_ROWS = L.SNAPSHOT_CHUNK_ROWS;
 export const SNAPSHOT_CHUNK_TIMEOUT_MS = L.SNAPSHOT_CHUNK_TIMEOUT_MS;

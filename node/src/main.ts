@@ -104,7 +104,7 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
       'invariant violation: a committed entry conflicts with the state at its index and was rejected',
     );
   });
-  const workers = new TicketWorkers(config.secret);
+  const workers = new TicketWorkers();
   // Late-bound: the transport needs the log, and forwarded writes need the dispatcher built below.
   let transport: PeerTransport | null = null;
   let runForwarded: (method: string, params: unknown) => Promise<unknown> = async () => {

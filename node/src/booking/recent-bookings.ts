@@ -6,36 +6,31 @@
  * Only what never changes is trusted from here: a booking's fields are fixed when its entry is
  * applied, except its status, which callers always take from the state machine. A row enters only
  * once its entry is applied on this node, so nothing uncommitted is ever served from here.
- * Bounded (limits.ts RECENT_BOOKINGS), least recently used out first.
+ * Bounded (limits.ts RECENT_BOOKINGS), the least recently used out first (recent-map.ts).
  */
 import type { BookingRow } from '../store/queries.js';
+import { RecentMap } from './recent-map.js';
 
 export class RecentBookings {
-  readonly #byId = new Map<string, BookingRow>();
-  readonly #idByCode = new Map<string, string>();
+  readonly #byId: RecentMap<string, BookingRow>;
+  readonly #idByCode: RecentMap<string, string>;
 
-  constructor(private readonly capacity: number) {}
+  constructor(capacity: number) {
+    this.#byId = new RecentMap(capacity);
+    this.#idByCode = new RecentMap(capacity);
+  }
 
   get size(): number {
     return this.#byId.size;
   }
 
   remember(row: BookingRow): void {
-    if (this.capacity <= 0) return;
-    this.#byId.delete(row.id);
     this.#byId.set(row.id, row);
     this.#idByCode.set(row.code, row.id);
-    while (this.#byId.size > this.capacity) {
-      const [oldId, old] = this.#byId.entries().next().value as [string, BookingRow];
-      this.#byId.delete(oldId);
-      if (this.#idByCode.get(old.code) === oldId) this.#idByCode.delete(old.code);
-    }
   }
 
   byId(id: string): BookingRow | undefined {
-    const row = this.#byId.get(id);
-    if (row) this.remember(row);
-    return row;
+    return this.#byId.get(id);
   }
 
   byCode(code: string): BookingRow | undefined {
