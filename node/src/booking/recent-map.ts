@@ -42,11 +42,6 @@ export class RecentMap<K, V> {
     this.#put(key, value);
   }
 
-  delete(key: K): void {
-    this.#young.delete(key);
-    this.#old.delete(key);
-  }
-
   #put(key: K, value: V): void {
     if (!this.#young.has(key) && this.#young.size >= this.#half) {
       this.#old = this.#keepOld ? this.#young : new Map();

@@ -24,9 +24,8 @@ export class TicketWorkers {
   /** Codes asked for since the last post, by token (one drawing for the same token asked twice). */
   #queued = new Map<string, Waiting[]>();
   #scheduled = false;
-  /** Tasks posted, and codes they carried: the batching shows in the ratio. */
-  tasks = 0;
-  codes = 0;
+  #tasks = 0;
+  #codes = 0;
 
   constructor(threads = 2) {
     const fromSource = import.meta.url.endsWith('.ts');
@@ -41,6 +40,14 @@ export class TicketWorkers {
       idleTimeout: Number.POSITIVE_INFINITY,
       execArgv: fromSource ? ['--import', import.meta.resolve('tsx')] : [],
     });
+  }
+
+  /** Tasks posted to the threads, and the codes they carried (codes / tasks: the batch size). */
+  get tasks(): number {
+    return this.#tasks;
+  }
+  get codes(): number {
+    return this.#codes;
   }
 
   qr(text: string): Promise<string> {
@@ -66,8 +73,8 @@ export class TicketWorkers {
     if (batch.size === 0) return;
     this.#queued = new Map();
     const texts = [...batch.keys()];
-    this.tasks++;
-    this.codes += texts.length;
+    this.#tasks++;
+    this.#codes += texts.length;
     this.#pool.run({ op: 'qr', texts } satisfies TicketTask).then(
       (svgs: string[]) => {
         texts.forEach((text, i) => {
