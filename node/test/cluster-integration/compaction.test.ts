@@ -7,7 +7,7 @@
  */
 import test from 'ava';
 import type { TestClient } from '../helpers/rpc-client.js';
-import { customer, reasonOf } from './helpers/booking.js';
+import { customer, futureShows, reasonOf } from './helpers/booking.js';
 import { type Cluster, type ClusterNode, waitUntil, withCluster } from './helpers/cluster.js';
 
 const EVERY = 500;
@@ -41,13 +41,7 @@ async function metric(node: ClusterNode, name: string, labels = ''): Promise<num
 
 /** Free seats of future shows, as (show, seat) pairs, until `count` are found. */
 async function seatPool(client: TestClient, count: number): Promise<{ showId: string; seatId: string }[]> {
-  let shows: { id: string; startsAt: string; seatsAvailable: number }[] = [];
-  const ok = await waitUntil(async () => {
-    shows = (await client.call('catalog.shows', {})) as typeof shows;
-    return shows.length > 0;
-  }, 30_000);
-  if (!ok) throw new Error('the catalog never arrived');
-  const future = shows.filter((s) => Date.parse(s.startsAt) > Date.now() + 3600_000);
+  const future = await futureShows(client);
   const pool: { showId: string; seatId: string }[] = [];
   for (const show of future) {
     const map = await client.call('seats.map', { showId: show.id });
