@@ -14,7 +14,7 @@ import { CatalogReads } from './booking/catalog-reads.js';
 import { type Command, isCommand } from './booking/entries.js';
 import { BookingMachine } from './booking/machine.js';
 import { BookingService } from './booking/service.js';
-import { ticketJwks } from './booking/tickets.js';
+import { ticketFor, ticketJwks } from './booking/tickets.js';
 import { TicketWorkers } from './booking/worker-pool.js';
 import { CatalogBootstrap } from './catalog/bootstrap.js';
 import { loadBundledCatalog } from './catalog/index.js';
@@ -274,6 +274,7 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
     tokensEqual,
     importCatalog,
     qr: (token) => workers.qr(token),
+    signTicket: (booking) => ticketFor(config.secret, booking),
     holdQuota: new HoldQuota(
       config.limits.MAX_HELD_SEATS_PER_CONNECTION,
       config.limits.MAX_HELD_SEATS_PER_ADDRESS,

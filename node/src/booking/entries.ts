@@ -1,7 +1,9 @@
 /**
  * What the log carries. Every write is decided once, on the master, and recorded with all its
- * outcomes (ids, codes, prices, signed token, expiry) so that applying it is deterministic:
- * every node that applies the same entries ends in the same state, without asking anyone.
+ * outcomes (ids, codes, prices, expiry) so that applying it is deterministic: every node that
+ * applies the same entries ends in the same state, without asking anyone. The ticket's signature
+ * is not among them: Ed25519 is deterministic, so the node that answers signs the booking's fields
+ * (rpc/handlers.ts `ticketed`) and gets the same token every time, on every node.
  */
 import type { CatalogSnapshot } from '../catalog/model.js';
 import type { LogEntry } from '../log/write-log.js';
@@ -18,7 +20,8 @@ export interface NewBooking {
   idempotencyKey: string | null;
   /** Digest of the request, so a key reused with other params is told apart (absent in old entries). */
   requestHash?: string | null;
-  token: string;
+  /** The signed ticket, in entries written before tickets were signed on answer (absent since). */
+  token?: string;
 }
 
 export type Command =

@@ -606,6 +606,7 @@ export class BookingMachine {
     });
     const newBookings: BookingWrite[] = [...r.created.values()].map(({ booking: b, holdId, entry }) => ({
       ...b,
+      token: b.token ?? '',
       requestHash: b.requestHash ?? null,
       status: this.#bookings.get(b.id)!.status,
       lamport: entry.lamport,

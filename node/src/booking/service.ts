@@ -22,7 +22,7 @@ import type { Command, NewBooking } from './entries.js';
 import { parseLayout } from './layout.js';
 import type { BookingMachine, BookingPlan, KeyUse } from './machine.js';
 import { RecentBookings } from './recent-bookings.js';
-import { signTicket, verifyTicket } from './tickets.js';
+import { verifyTicket } from './tickets.js';
 
 export { MAX_SEATS_PER_HOLD } from './machine.js';
 
@@ -278,13 +278,6 @@ export class BookingService {
     if (plan.expire) this.#propose(tail, plan.expire);
     const id = newId('b');
     const createdAt = new Date(this.#now()).toISOString();
-    const token = signTicket(this.options.secret, {
-      v: 1,
-      b: id,
-      s: plan.show.id,
-      st: plan.seatIds,
-      iat: createdAt,
-    });
     const booking: NewBooking = {
       id,
       code: newBookingCode(),
@@ -296,7 +289,6 @@ export class BookingService {
       createdAt,
       idempotencyKey,
       requestHash,
-      token,
     };
     const proposal = this.#propose(tail, { kind: 'booking.create', holdId: plan.holdId, booking });
     await this.#settled(proposal);
@@ -307,6 +299,7 @@ export class BookingService {
       epoch: proposal.epoch,
       commitIndex: proposal.index,
       holdId: plan.holdId,
+      token: '',
     };
     this.#recent.remember(row);
     return this.#present(row, proposal.index);
@@ -382,9 +375,10 @@ export class BookingService {
   }
 
   /**
-   * The booking as the wire shows it, except the QR code: `ticket.qrSvg` is rendered by the node
-   * that answers the client (rpc/handlers.ts), so a forwarded write's answer stays small and the
-   * rendering is spread over the nodes instead of piling up on the master.
+   * The booking as the wire shows it, except the ticket: its token ('' unless the row predates
+   * signing on answer) is signed and its `qrSvg` rendered by the node that answers the client
+   * (rpc/handlers.ts), so a forwarded write's answer stays small and the work is spread over the
+   * nodes instead of piling up on the master.
    */
   #present(row: q.BookingRow, commitIndex?: number): Booking {
     return {

@@ -43,6 +43,8 @@ export interface HandlerDeps {
   importCatalog: (params: ValidParamsOf<'admin.importCatalog'>) => Promise<ImportReport>;
   /** Renders a ticket's QR code (the worker pool), on the node that answers the client. */
   qr: (token: string) => Promise<string>;
+  /** Signs a booking's ticket (deterministic: the same token on every node), where the answer leaves. */
+  signTicket: (booking: Booking) => string;
   /** Seats on hold per client; enforced where the client connects. */
   holdQuota: HoldQuota;
   maxSubscriptions: number;
@@ -108,11 +110,15 @@ export function registerHandlers(rpc: Dispatcher<ConnectionContext>, d: HandlerD
     return d.catalog.shows(filter);
   });
   rpc.method('seats.map', (p) => afterApplied(p.afterCommitIndex, async () => d.service.seatMap(p.showId)));
-  /** The QR code is drawn where the answer leaves for the client; a forwarded answer goes back bare. */
-  const ticketed = async (b: Booking, context: ConnectionContext): Promise<Booking> =>
-    context.forwarded || b.ticket.qrSvg !== ''
-      ? b
-      : { ...b, ticket: { token: b.ticket.token, qrSvg: await d.qr(b.ticket.token) } };
+  /**
+   * The ticket is signed and its QR code drawn where the answer leaves for the client; a forwarded
+   * answer goes back bare. Bookings made before tickets were signed on answer keep their stored token.
+   */
+  const ticketed = async (b: Booking, context: ConnectionContext): Promise<Booking> => {
+    if (context.forwarded || b.ticket.qrSvg !== '') return b;
+    const token = b.ticket.token || d.signTicket(b);
+    return { ...b, ticket: { token, qrSvg: await d.qr(token) } };
+  };
   const quotaOf = (context: ConnectionContext) => {
     context.held ??= new Map();
     return { address: context.address ?? 'local', held: context.held };

@@ -40,6 +40,7 @@ export interface BookingWrite {
   idempotencyKey: string | null;
   requestHash: string | null;
   holdId: string | null;
+  /** '' since tickets are signed on answer (booking/tickets.ts `ticketFor`); older rows keep theirs. */
   token: string;
 }
 
