@@ -239,6 +239,14 @@ export const LIMIT_SPECS = {
     where: 'booking',
     doc: 'QR SVGs a node keeps to answer a repeated lookup without drawing again',
   },
+  TICKET_CACHE_TOKENS: {
+    default: 2_000,
+    min: 0,
+    max: 1_000_000,
+    unit: 'count',
+    where: 'booking',
+    doc: 'signed tickets a node keeps to answer a cancel or a lookup of a recent booking without signing again',
+  },
   // ---- /peer ----
   PEER_MAX_FRAME_BYTES: {
     default: 32 * MiB,
@@ -485,6 +493,7 @@ export const MAX_HOLD_RENEWALS = L.MAX_HOLD_RENEWALS;
 export const RECENT_BOOKINGS = L.RECENT_BOOKINGS;
 export const QR_BATCH_CODES = L.QR_BATCH_CODES;
 export const QR_CACHE_CODES = L.QR_CACHE_CODES;
+export const TICKET_CACHE_TOKENS = L.TICKET_CACHE_TOKENS;
 export const RPC_MAX_SUBSCRIPTIONS = L.RPC_MAX_SUBSCRIPTIONS;
 export const SNAPSHOT_CHUNK_ROWS = L.SNAPSHOT_CHUNK_ROWS;
 export const SNAPSHOT_CHUNK_TIMEOUT_MS = L.SNAPSHOT_CHUNK_TIMEOUT_MS;

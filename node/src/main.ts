@@ -14,7 +14,7 @@ import { CatalogReads } from './booking/catalog-reads.js';
 import { type Command, isCommand } from './booking/entries.js';
 import { BookingMachine } from './booking/machine.js';
 import { BookingService } from './booking/service.js';
-import { ticketFor, ticketJwks } from './booking/tickets.js';
+import { TicketSigner, ticketJwks } from './booking/tickets.js';
 import { TicketWorkers } from './booking/worker-pool.js';
 import { CatalogBootstrap } from './catalog/bootstrap.js';
 import { loadBundledCatalog } from './catalog/index.js';
@@ -105,6 +105,7 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
     );
   });
   const workers = new TicketWorkers();
+  const tickets = new TicketSigner(config.secret, config.limits.TICKET_CACHE_TOKENS);
   // Late-bound: the transport needs the log, and forwarded writes need the dispatcher built below.
   let transport: PeerTransport | null = null;
   let runForwarded: (method: string, params: unknown) => Promise<unknown> = async () => {
@@ -274,7 +275,7 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
     tokensEqual,
     importCatalog,
     qr: (token) => workers.qr(token),
-    signTicket: (booking) => ticketFor(config.secret, booking),
+    signTicket: (booking) => tickets.tokenFor(booking),
     holdQuota: new HoldQuota(
       config.limits.MAX_HELD_SEATS_PER_CONNECTION,
       config.limits.MAX_HELD_SEATS_PER_ADDRESS,

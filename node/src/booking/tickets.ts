@@ -11,6 +11,7 @@
  */
 import { createHash, createPrivateKey, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
 import { deriveKey, KEY_LABELS } from '../config.js';
+import { RecentMap } from './recent-map.js';
 
 export interface TicketPayload {
   v: 1;
@@ -94,16 +95,44 @@ export function signTicket(secret: string, payload: TicketPayload): string {
   return `${input}.${sign(null, Buffer.from(input), keys.privateKey).toString('base64url')}`;
 }
 
+/** The fields a ticket signs; they never change once a booking exists. */
+export interface Ticketed {
+  id: string;
+  showId: string;
+  seatIds: readonly string[];
+  createdAt: string;
+}
+
 /**
  * The ticket of a booking. Ed25519 signatures are deterministic (RFC 8032), so this is the same
  * token on every node and every read: it is signed where the answer leaves for the client, not
  * decided on the master and carried in the log and the row (a third of an entry's bytes).
  */
-export function ticketFor(
-  secret: string,
-  b: { id: string; showId: string; seatIds: readonly string[]; createdAt: string },
-): string {
+export function ticketFor(secret: string, b: Ticketed): string {
   return signTicket(secret, { v: 1, b: b.id, s: b.showId, st: [...b.seatIds], iat: b.createdAt });
+}
+
+/**
+ * Signs tickets on the node that answers, remembering the recent ones by booking id (a booking's
+ * fields never change): a booking's answer and its cancel's carry the same token, signed once.
+ */
+export class TicketSigner {
+  readonly #recent: RecentMap<string, string>;
+  constructor(
+    private readonly secret: string,
+    capacity: number,
+  ) {
+    this.#recent = new RecentMap(capacity);
+  }
+
+  tokenFor(b: Ticketed): string {
+    let token = this.#recent.get(b.id);
+    if (token === undefined) {
+      token = ticketFor(this.secret, b);
+      this.#recent.set(b.id, token);
+    }
+    return token;
+  }
 }
 
 const isStringArray = (v: unknown): v is string[] =>

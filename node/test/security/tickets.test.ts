@@ -6,7 +6,14 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { createLocalJWKSet, jwtVerify } from 'jose';
-import { signTicket, type TicketPayload, ticketJwks, verifyTicket } from '../../src/booking/tickets.js';
+import {
+  signTicket,
+  type TicketPayload,
+  TicketSigner,
+  ticketFor,
+  ticketJwks,
+  verifyTicket,
+} from '../../src/booking/tickets.js';
 import { rpcError } from '../helpers/rpc-client.js';
 import { withNode } from '../helpers/with-node.js';
 import { randomSecret } from './helpers.js';
@@ -19,6 +26,23 @@ const payload: TicketPayload = {
   iat: '2026-12-01T20:00:00.000Z',
 };
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+
+test('a booking signs to the same ticket every time (nodes sign on answer and store no token)', (t) => {
+  const secret = randomSecret();
+  const booking = { id: 'b_1', showId: 's_1', seatIds: ['A1', 'A2'], createdAt: payload.iat };
+  const token = ticketFor(secret, booking);
+  t.is(ticketFor(secret, { ...booking, seatIds: [...booking.seatIds] }), token, 'Ed25519 is deterministic');
+  t.is(token, signTicket(secret, payload), 'the same claims as a ticket signed from its payload');
+  t.deepEqual(verifyTicket(secret, token), payload);
+  t.not(ticketFor(randomSecret(), booking), token, 'another cluster key, another token');
+  t.not(ticketFor(secret, { ...booking, seatIds: ['A1'] }), token, 'other seats, another token');
+  for (const capacity of [0, 1, 100]) {
+    const signer = new TicketSigner(secret, capacity);
+    t.is(signer.tokenFor(booking), token, `signer (capacity ${capacity})`);
+    t.is(signer.tokenFor(booking), token, `signer again (capacity ${capacity})`);
+    t.is(signer.tokenFor({ ...booking, id: 'b_2' }), ticketFor(secret, { ...booking, id: 'b_2' }));
+  }
+});
 
 test('a ticket verifies offline with jose and the published JWKS; signing is cheap', async (t) => {
   const secret = randomSecret();
