@@ -20,13 +20,22 @@ import { ensureSystemPackage, systemPackages } from '../src/services/system-pack
 const MYSQL = process.env.BOOKING_TEST_MYSQL ?? 'mysql://root@127.0.0.1:3306';
 const NODE_BIN = fileURLToPath(new URL('../../node/bin/booking-node.mjs', import.meta.url));
 
-function stopOnTeardown(t: ExecutionContext, proc: ChildProcess): void {
+/**
+ * Stops `proc` when the test ends. nginx gets SIGTERM: a SIGKILL of its master leaves the worker
+ * behind, orphaned and still listening (every run of this file used to leave four). SIGKILL only
+ * if it has not exited in 5 s.
+ */
+function stopOnTeardown(t: ExecutionContext, proc: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): void {
   t.teardown(
     () =>
       new Promise<void>((resolve) => {
         if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
-        proc.once('exit', () => resolve());
-        proc.kill('SIGKILL');
+        const force = setTimeout(() => proc.kill('SIGKILL'), 5000);
+        proc.once('exit', () => {
+          clearTimeout(force);
+          resolve();
+        });
+        proc.kill(signal);
       }),
   );
 }
@@ -83,7 +92,7 @@ async function startNginx(
   const proc = spawn('/usr/sbin/nginx', ['-p', dir, '-c', file, '-e', path.join(dir, 'error.log')], {
     stdio: 'ignore',
   });
-  stopOnTeardown(t, proc);
+  stopOnTeardown(t, proc, 'SIGTERM');
   await waitForPortOpen(port, 10_000);
   return port;
 }
