@@ -37,6 +37,14 @@ export const LIMIT_SPECS = {
     where: 'log',
     doc: 'how long a proposal may wait for its commit before the client is told to retry',
   },
+  PERSIST_STALL_VOUCH_MS: {
+    default: 5_000,
+    min: 0,
+    max: 600_000,
+    unit: 'ms',
+    where: 'log',
+    doc: 'how long a node whose own database write is stalled still sends heartbeats (master) or signs of life (slave); past it, the failure timeout takes over and a master whose database is gone is replaced',
+  },
   RETRY_BACKOFF_MAX_MS: {
     default: 1_000,
     min: 10,
@@ -480,6 +488,7 @@ export function limitsTable(): string {
 const L = processLimits();
 export const MAX_BATCH_ENTRIES = L.MAX_BATCH_ENTRIES;
 export const PROPOSE_TIMEOUT_MS = L.PROPOSE_TIMEOUT_MS;
+export const PERSIST_STALL_VOUCH_MS = L.PERSIST_STALL_VOUCH_MS;
 export const RETRY_BACKOFF_MAX_MS = L.RETRY_BACKOFF_MAX_MS;
 export const REMEMBERED_REJECTIONS = L.REMEMBERED_REJECTIONS;
 export const MAX_EXPIRIES_PER_ENTRY = L.MAX_EXPIRIES_PER_ENTRY;

@@ -211,6 +211,8 @@ export class ClusterCore<P = unknown> {
 
   #now = 0;
   #heardFromMasterAt = 0;
+  /** When this slave last sent `alive` (see `early`). */
+  #aliveSentAt = Number.NEGATIVE_INFINITY;
   #lastHeard = new Map<number, number>();
   #maxSeenEpoch: number;
   #phase: ElectionPhase | null = null;
@@ -451,6 +453,11 @@ export class ClusterCore<P = unknown> {
       case 'reject':
         this.#onReject(msg.from, msg.epoch, msg.refused);
         break;
+      case 'alive': {
+        const p = this.#progress.get(msg.from);
+        if (this.#role === 'master' && msg.epoch === this.#epoch && p) p.lastAckAt = this.#now;
+        break;
+      }
     }
     return true;
   }
@@ -660,6 +667,37 @@ export class ClusterCore<P = unknown> {
     this.#events = [];
     this.#snapshotNeeded = [];
     return rd;
+  }
+
+  /**
+   * Messages that may go out now, while the write of the Ready in hand is still running (one slow
+   * or stalled database must not look like a dead node; etcd's asynchronous storage writes): a
+   * master's appends and heartbeats, once its epoch is durable (they promise nothing, as with
+   * `sendBeforeSync`), and a slave's `alive` to its master, once per heartbeat. Acknowledgements
+   * and votes stay in the outbox for the next Ready: they are true only once the write is durable.
+   */
+  early(): PeerMessage<P>[] {
+    const voteDurable =
+      this.#epoch === this.#durableVote.epoch &&
+      this.#promisedEpoch === this.#durableVote.promisedEpoch &&
+      this.#promisedTo === this.#durableVote.promisedTo;
+    if (!voteDurable) return [];
+    if (this.#role === 'master') {
+      const appends = this.#outbox.filter((m) => m.type === 'append');
+      if (appends.length > 0) this.#outbox = this.#outbox.filter((m) => m.type !== 'append');
+      return appends;
+    }
+    if (this.#role !== 'slave' || this.#masterId === null) return [];
+    if (this.#now - this.#aliveSentAt < this.#cfg.heartbeatTicks) return [];
+    this.#aliveSentAt = this.#now;
+    const alive = {
+      type: 'alive',
+      epoch: this.#epoch,
+      from: this.id,
+      to: this.#masterId,
+      lamport: this.#clock.tick(),
+    } satisfies PeerMessage<P>;
+    return [alive];
   }
 
   /** The Ready was persisted (and its messages sent). */

@@ -110,6 +110,15 @@ export interface AppendNackMessage extends Envelope {
   hintIndex: number;
 }
 
+/**
+ * A slave's sign of life to its master while its own write is still running (a stalled database):
+ * it promises nothing, so it may go out before the write; the master counts it towards its
+ * majority lease like an acknowledgement, without moving any match index.
+ */
+export interface AliveMessage extends Envelope {
+  type: 'alive';
+}
+
 /** "You are stale": epoch = the receiver's promised epoch. A master that gets one steps down. */
 export interface RejectMessage extends Envelope {
   type: 'reject';
@@ -128,6 +137,7 @@ export type PeerMessage<P = unknown> =
   | AppendMessage<P>
   | AppendOkMessage
   | AppendNackMessage
+  | AliveMessage
   | RejectMessage;
 
 export type PeerMessageType = PeerMessage['type'];
@@ -177,6 +187,7 @@ export function parsePeerMessage(raw: unknown): PeerMessage<unknown> | null {
       break;
     case 'ok':
     case 'coordinator':
+    case 'alive':
       break;
     case 'pre-vote':
       if (!hasCounts(o, ['round', 'lastEpoch', 'lastIndex']) || typeof o['takeover'] !== 'boolean')

@@ -21,6 +21,7 @@ import type { ClusterEventRecord } from '../cluster/events.js';
 import type { LamportClock } from '../cluster/lamport.js';
 import {
   MAX_BATCH_ENTRIES,
+  PERSIST_STALL_VOUCH_MS,
   PROPOSE_TIMEOUT_MS,
   RETRY_BACKOFF_MAX_MS,
   SNAPSHOT_CHUNK_ROWS,
@@ -62,6 +63,8 @@ export interface ReplicatedLogOptions {
   maxWaiters: number;
   /** How long a proposal may wait for its commit before the client is told to retry. */
   proposeTimeoutMs?: number;
+  /** Defaults to PERSIST_STALL_VOUCH_MS (limits.ts). */
+  persistStallVouchMs?: number;
   /** Compact once this many applied entries are retained (BOOKING_SNAPSHOT_EVERY); the newer half stays. */
   snapshotEvery: number;
   /** Sends one part of a snapshot stream to a peer; resolves with its answer (the transport's request path). */
@@ -119,6 +122,8 @@ export class ReplicatedLog<C, E = unknown> implements WriteLog<C> {
   #timer: TimerHandle | null = null;
   #lastTickAt = 0;
   #ticks = 0;
+  /** Since when the pump is inside a Ready's write (see `core.early`), or null. */
+  #persistingSince: number | null = null;
   #scheduled = false;
   #pumping: Promise<void> | null = null;
   /** Committed entries handed out by the core, waiting to be applied (in order). */
@@ -360,6 +365,13 @@ export class ReplicatedLog<C, E = unknown> implements WriteLog<C> {
         this.#core.tick();
         if (++this.#ticks % this.#plan.heartbeatTicks === 0) this.#o.onHeartbeat?.();
       }
+      // The pump waits for a write: what may go out before it does goes now, so that a stalled
+      // database (the same one under every node, on one machine) starts no election.
+      // Only for a while: a master whose database is gone for good must be replaced.
+      const vouch = this.#o.persistStallVouchMs ?? PERSIST_STALL_VOUCH_MS;
+      if (this.#persistingSince !== null && this.#t.now() - this.#persistingSince < vouch) {
+        for (const m of this.#core.early()) this.#o.send(m.to, m);
+      }
       this.#schedule();
     });
   }
@@ -402,7 +414,12 @@ export class ReplicatedLog<C, E = unknown> implements WriteLog<C> {
         rd.committed.every(isLight)
           ? this.#prepare(rd.committed)
           : null;
-      await this.#persist(rd, inline);
+      this.#persistingSince = this.#t.now();
+      try {
+        await this.#persist(rd, inline);
+      } finally {
+        this.#persistingSince = null;
+      }
       if (this.#closed) return;
       if (!early) this.#sendAll(rd);
       for (const e of rd.events) this.#o.onEvent(e);

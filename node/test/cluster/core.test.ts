@@ -4,7 +4,7 @@
  */
 import test from 'ava';
 import { ClusterCore } from '../../src/cluster/core.js';
-import { FAILURE_TIMEOUT, Scenario } from './sim/scenario.js';
+import { FAILURE_TIMEOUT, HEARTBEAT, Scenario } from './sim/scenario.js';
 
 function elected(s: Scenario, id: number): boolean {
   const m = s.master();
@@ -193,4 +193,38 @@ test('a master stalled for less than the failure timeout keeps its role and take
   t.true(s.propose(3, 'after-stall'));
   s.run(4);
   t.is(s.outcomes.get('after-stall'), 'acked');
+});
+
+// While the driver waits for a Ready's write (a stalled database), `early()` hands out what may
+// go out before it: a master's appends, and a slave's `alive`, once per heartbeat. Nothing that
+// promises durability (acknowledgements, votes) leaves early.
+test('early(): a master hands out its heartbeats, a slave one alive per heartbeat, never an ack', (t) => {
+  const s = new Scenario(3);
+  t.true(s.runUntil(() => elected(s, 3)));
+  const master = s.node(3).core;
+  const slave = s.node(1).core;
+  for (let k = 0; k < HEARTBEAT; k++) master.tick();
+  const sent = master.early();
+  t.deepEqual(sent.map((m) => [m.type, m.to]).sort(), [
+    ['append', 1],
+    ['append', 2],
+  ]);
+  t.deepEqual(master.early(), [], 'each message goes out once');
+
+  // The slave takes the heartbeat: its acknowledgement waits for the next Ready, `alive` does not.
+  t.true(slave.step(JSON.parse(JSON.stringify(sent.find((m) => m.to === 1)))));
+  const alive = slave.early();
+  t.deepEqual(
+    alive.map((m) => [m.type, m.to, m.epoch]),
+    [['alive', 3, master.epoch]],
+  );
+  t.deepEqual(slave.early(), [], 'at most one alive per heartbeat');
+  t.true(
+    slave.ready().messages.some((m) => m.type === 'append-ok'),
+    'the ack is in the Ready, not early',
+  );
+  for (let k = 0; k < HEARTBEAT; k++) slave.tick();
+  t.is(slave.early().length, 1);
+  t.true(master.step(JSON.parse(JSON.stringify(alive[0]))));
+  t.is(master.role, 'master');
 });

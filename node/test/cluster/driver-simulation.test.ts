@@ -63,7 +63,11 @@ if (single !== undefined) {
     );
   }
 
-  // Seeds that once failed, kept whatever the range: each names the bug it found.
+  // Seeds that once failed, kept whatever the range: each names the bug it found. Since the driver
+  // sends heartbeats and signs of life while a write runs (`core.early`, issue 10), the same seeds
+  // make other schedules and no longer reach those snapshot paths (with the seed-512 fix reverted,
+  // none of seeds 1-3000 fails): they stay as plain seeds. The seed-2973 bug is pinned by its own
+  // core test (compaction.test.ts, "counts no entry of the old log as durable once master").
   const regressions: [number, string][] = [
     [512, "a snapshot transfer that outlived its epoch left the next epoch's request unserved"],
     [2973, 'a log replaced by a snapshot still counted as durable: a commit on one disk of three'],
@@ -72,9 +76,46 @@ if (single !== undefined) {
     test.serial(`driver seed ${seed} (${bug})`, async (t) => {
       const r = await runDriverSeed(seed);
       t.true(r.ok, r.error);
-      t.true(r.snapshotInstalls > 0);
+      t.true(r.committed > 0);
     });
   }
+
+  // One MariaDB server under all three nodes (one machine): when it stalls, every node's write waits
+  // at once. The master's heartbeats and the slaves' signs of life must still go out, so that a
+  // stall of the database is not taken for a dead master or a lost majority (issue 10).
+  test.serial(
+    'all disks stalling at once for four failure timeouts, under load, start no election',
+    async (t) => {
+      for (const seed of [1, 2, 3, 4, 5]) {
+        const r = await runDriverSeed(seed, {
+          nodes: 3,
+          faults: false,
+          faultMs: 5_000,
+          stall: { atMs: 1_500, forMs: 2_000 },
+        });
+        t.true(r.ok, `seed ${seed}: ${r.error}`);
+        t.is(r.electionsSinceStall, 0, `seed ${seed}: elections during or after the stall`);
+        t.true(r.acked > 0, `seed ${seed}: nothing acknowledged`);
+      }
+    },
+  );
+
+  test.serial('a master whose database stays stalled past the vouching limit is replaced', async (t) => {
+    for (const seed of [1, 2, 3]) {
+      const r = await runDriverSeed(seed, {
+        nodes: 3,
+        faults: false,
+        faultMs: 12_000,
+        // Node 3 (the highest id) is the master from the start.
+        stall: { atMs: 1_500, forMs: 8_000, nodes: [3] },
+      });
+      t.true(r.ok, `seed ${seed}: ${r.error}`);
+      t.true(
+        r.mastersSinceStall.some((id) => id !== 3),
+        `seed ${seed}: another node took over (masters since the stall: ${r.mastersSinceStall.join(', ')})`,
+      );
+    }
+  });
 
   test.serial('the checker catches a disk that reports a write durable before it is', async (t) => {
     let caught = 0;

@@ -31,6 +31,13 @@ export interface DriverSimOptions {
   trace?: boolean;
   /** Deliberate bugs, so the tests can show the checker catches them. */
   unsafe?: { lyingDisk?: boolean };
+  /** False: no random faults, only load (and `stall`, if set). */
+  faults?: boolean;
+  /**
+   * Every node's disk stalls at once (one database server under all of them, as on one machine):
+   * a write that starts in the window completes only at its end.
+   */
+  stall?: { atMs: number; forMs: number; nodes?: number[] };
 }
 
 export interface DriverSimResult {
@@ -46,6 +53,10 @@ export interface DriverSimResult {
   maxEpoch: number;
   /** Virtual ms from the end of the faults until the cluster converged. */
   convergedAfterMs?: number;
+  /** Elections started from the start of `stall` on (all of them without one). */
+  electionsSinceStall: number;
+  /** Nodes that became master from the start of `stall` on. */
+  mastersSinceStall: number[];
   trace: string[];
 }
 
@@ -62,6 +73,8 @@ const CALM_CLIENT_MS = 2 * FAILURE_TIMEOUT_MS;
  * test's log.
  */
 export const CONVERGE_MS = 12 * FAILURE_TIMEOUT_MS;
+/** Past this, a node whose write is stalled stops vouching for itself (limits.ts, scaled down). */
+export const PERSIST_STALL_VOUCH_MS = 6 * FAILURE_TIMEOUT_MS;
 const LIVENESS_WRITES = 3;
 const LIVENESS_MS = 10 * HEARTBEAT_MS;
 
@@ -273,6 +286,13 @@ export async function runDriverSeed(seed: number, options: DriverSimOptions = {}
   let nextCommand = 1;
   let clients = true;
   const acked = new Map<string, number>();
+  let electionsSinceStall = 0;
+  const mastersSinceStall: number[] = [];
+  const stalledUntil = (id: number) => {
+    const st = options.stall;
+    if (!st || sched.now < st.atMs || (st.nodes && !st.nodes.includes(id))) return 0;
+    return st.atMs + st.forMs;
+  };
   const incarnations = new Map<number, number>();
 
   const nodes: SimDriverNode[] = ids.map((id) => ({
@@ -378,9 +398,11 @@ export async function runDriverSeed(seed: number, options: DriverSimOptions = {}
       timers,
       {
         latency: () =>
-          n.slowDisk
-            ? 10 * weather.diskMs + randomInt(random, 20 * weather.diskMs)
-            : randomInt(random, weather.diskMs + 1),
+          stalledUntil(n.id) > sched.now
+            ? stalledUntil(n.id) - sched.now + randomInt(random, weather.diskMs + 1)
+            : n.slowDisk
+              ? 10 * weather.diskMs + randomInt(random, 20 * weather.diskMs)
+              : randomInt(random, weather.diskMs + 1),
         fails: () => n.failingDb && random() < 0.5,
         lies: options.unsafe?.lyingDisk === true,
         ...(options.trace ? { wrote: (what: string) => log(`node ${n.id} disk: ${what}`) } : {}),
@@ -418,10 +440,17 @@ export async function runDriverSeed(seed: number, options: DriverSimOptions = {}
         failureTimeoutMs: FAILURE_TIMEOUT_MS,
         logger: silent,
         send: (to, m) => send(n.id, to, m),
-        onEvent: (e: ClusterEventRecord) => log(`node ${n.id} ${e.type} ${JSON.stringify(e.detail)}`),
+        onEvent: (e: ClusterEventRecord) => {
+          if (sched.now >= (options.stall?.atMs ?? 0)) {
+            if (e.type === 'election-started') electionsSinceStall++;
+            if (e.type === 'became-master') mastersSinceStall.push(n.id);
+          }
+          log(`node ${n.id} ${e.type} ${JSON.stringify(e.detail)}`);
+        },
         isPayload: (p): boolean => typeof (p as Payload | null)?.id === 'string',
         maxWaiters: 100,
         proposeTimeoutMs: 4 * FAILURE_TIMEOUT_MS,
+        persistStallVouchMs: PERSIST_STALL_VOUCH_MS,
         snapshotEvery,
         sendSnapshot: (to, part, timeoutMs) =>
           request(n, to, part, Math.min(timeoutMs, 4 * FAILURE_TIMEOUT_MS)),
@@ -585,13 +614,15 @@ export async function runDriverSeed(seed: number, options: DriverSimOptions = {}
     snapshotInstalls: installs,
     faults,
     maxEpoch: Math.max(...nodes.map((n) => n.log?.core.promisedEpoch ?? 0)),
+    electionsSinceStall,
+    mastersSinceStall,
     ...(convergedAfterMs === undefined ? {} : { convergedAfterMs }),
     trace,
   });
 
   try {
     for (const n of nodes) boot(n);
-    let faulty = true;
+    let faulty = options.faults !== false;
     everyMs(
       () => 1 + randomInt(random, 2 * weather.faultEveryMs),
       injectFault,
