@@ -116,7 +116,6 @@ function remainder(
 // ---- the template of a version -------------------------------------------------------------------
 
 interface Template {
-  version: number;
   size: number;
   /** Every module with the function patterns drawn and data modules at their masked zero. */
   base: Uint8Array;
@@ -214,7 +213,7 @@ function template(version: number): Template {
       }
     }
   }
-  const t: Template = { version, size, base: dark, order };
+  const t: Template = { size, base: dark, order };
   templates.set(version, t);
   return t;
 }

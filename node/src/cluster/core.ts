@@ -646,12 +646,8 @@ export class ClusterCore<P = unknown> {
     const commitTo = Math.min(this.#commitIndex, this.#log.lastIndex);
     const committed = this.#log.slice(this.#handedOut + 1, commitTo);
     this.#handedOut = Math.max(this.#handedOut, commitTo);
-    const hard = persist.hardState;
-    const voteChanged =
-      hard !== undefined &&
-      (hard.epoch !== this.#durableVote.epoch ||
-        hard.promisedEpoch !== this.#durableVote.promisedEpoch ||
-        hard.promisedTo !== this.#durableVote.promisedTo);
+    // The hard state, when there is one, is the current vote: it changed unless that is durable.
+    const voteChanged = persist.hardState !== undefined && !this.#voteDurable();
     const logChanged =
       persist.base !== undefined || persist.truncateFrom !== undefined || persist.append.length > 0;
     const rd: Ready<P> = {
@@ -677,14 +673,12 @@ export class ClusterCore<P = unknown> {
    * and votes stay in the outbox for the next Ready: they are true only once the write is durable.
    */
   early(): PeerMessage<P>[] {
-    const voteDurable =
-      this.#epoch === this.#durableVote.epoch &&
-      this.#promisedEpoch === this.#durableVote.promisedEpoch &&
-      this.#promisedTo === this.#durableVote.promisedTo;
-    if (!voteDurable) return [];
+    if (!this.#voteDurable()) return [];
     if (this.#role === 'master') {
-      const appends = this.#outbox.filter((m) => m.type === 'append');
-      if (appends.length > 0) this.#outbox = this.#outbox.filter((m) => m.type !== 'append');
+      const appends: PeerMessage<P>[] = [];
+      const rest: PeerMessage<P>[] = [];
+      for (const m of this.#outbox) (m.type === 'append' ? appends : rest).push(m);
+      this.#outbox = rest;
       return appends;
     }
     if (this.#role !== 'slave' || this.#masterId === null) return [];
@@ -698,6 +692,15 @@ export class ClusterCore<P = unknown> {
       lamport: this.#clock.tick(),
     } satisfies PeerMessage<P>;
     return [alive];
+  }
+
+  /** Whether the current epoch and promise are the ones last made durable. */
+  #voteDurable(): boolean {
+    return (
+      this.#epoch === this.#durableVote.epoch &&
+      this.#promisedEpoch === this.#durableVote.promisedEpoch &&
+      this.#promisedTo === this.#durableVote.promisedTo
+    );
   }
 
   /** The Ready was persisted (and its messages sent). */
