@@ -18,7 +18,9 @@ export default class Bench extends BaseCommand<typeof Bench> {
     'holds four, so any duration fits the catalog). --baseline runs the same booking transactions straight ' +
     'against one MySQL in the same run and prints the ratio. --hot is a flash sale: every client goes for ' +
     'the seats of one fresh show, and the result says whether exactly its seats were sold, none twice. ' +
-    'A report (HTML and SVG) is written under .booking/<name>/bench/.';
+    'A report (HTML and SVG) is written under .booking/<name>/bench/. Every client comes from 127.0.0.1, ' +
+    "so more clients than Nginx's per-address caps (256 sockets by default) are refused with HTTP 429; the " +
+    'error says how to start the cluster with higher caps (BOOKING_LIMIT_* variables, docs/security.md).';
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --clients 64 --duration 30s --baseline',

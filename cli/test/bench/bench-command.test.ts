@@ -66,6 +66,22 @@ test.serial('bench --hot: a flash sale sells exactly the seats of one show, none
   t.true((b.cluster.errors['SEATS_UNAVAILABLE'] ?? 0) > 0, 'the clients did compete for the seats');
 });
 
+test.serial(
+  'more clients than the per-address caps: a clear refusal that says how to raise them',
+  async (t) => {
+    // Every bench client comes from 127.0.0.1; the default Nginx cap is 256 sockets per address.
+    const r = await cli('bench', '--clients', '300', '--duration', '1s');
+    t.is(r.code, 1);
+    t.regex(r.stderr, /of 300 bench clients were refused with HTTP 429/);
+    t.regex(r.stderr, /--clients 256 or fewer/);
+    t.regex(r.stderr, /BOOKING_LIMIT_NGINX_CONNECTIONS_PER_ADDRESS=600/);
+    // The sockets that did open were closed: the cluster takes a full bench straight after.
+    const again = await cli('bench', '--clients', '4', '--duration', '1s', '--json');
+    t.is(again.code, 0, again.stderr);
+    t.true(json<BenchResult>(again).cluster.bookings > 0);
+  },
+);
+
 test.serial('bench refuses bad flags with a usage error', async (t) => {
   const r = await cli('bench', '--hot', '--baseline');
   t.is(r.code, 2);

@@ -10,8 +10,10 @@
  */
 
 import { MysqlBaseline } from '@booking/node/bench/mysql-baseline';
+import { processLimits } from '@booking/node/limits';
 import type { Booking } from '@booking/node/protocol';
 import type { ClusterState } from '../drivers/driver.js';
+import { CliError } from '../errors.js';
 import { RpcClient } from '../rpc-client.js';
 import type { LatencySummary } from './histogram.js';
 import { closedLoop, type LoadResult, type OpKind } from './load.js';
@@ -195,6 +197,28 @@ const customerOf = (client: number) => ({
   email: `bench${client}@example.org`,
 });
 
+/**
+ * Every bench client comes from 127.0.0.1, so Nginx's per-address caps (limits.ts) count them all
+ * as one stranger: above the cap they are refused with HTTP 429. Say so, and how to raise the caps,
+ * rather than show the first refusal; and close the sockets that did open.
+ */
+async function connectClients(url: string, clients: number): Promise<RpcClient[]> {
+  const settled = await Promise.allSettled(
+    Array.from({ length: clients }, () => RpcClient.connect(url, { callTimeoutMs: 10_000 })),
+  );
+  const open = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failures = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+  if (failures.length === 0) return open;
+  await Promise.all(open.map((c) => c.close()));
+  const refused = failures.filter((e) => /HTTP 429/.test(e.message)).length;
+  if (refused === 0) throw failures[0];
+  const limits = processLimits();
+  throw new CliError(
+    `${refused} of ${clients} bench clients were refused with HTTP 429: Nginx caps the sockets (${limits.NGINX_CONNECTIONS_PER_ADDRESS}) and new connections (a burst of ${limits.NGINX_RPC_REQUEST_BURST}) of one client address, and every bench client comes from 127.0.0.1`,
+    `Use --clients ${Math.min(limits.NGINX_CONNECTIONS_PER_ADDRESS, limits.RPC_MAX_CONNECTIONS_PER_ADDRESS)} or fewer, or restart the cluster with higher caps, e.g. BOOKING_LIMIT_NGINX_CONNECTIONS_PER_ADDRESS=${clients * 2} BOOKING_LIMIT_RPC_MAX_CONNECTIONS_PER_ADDRESS=${clients * 2} BOOKING_LIMIT_NGINX_RPC_REQUEST_BURST=${clients * 5} booking cluster start (docs/security.md lists the limits)`,
+  );
+}
+
 export async function runBench(
   state: ClusterState,
   o: BenchOptions,
@@ -202,9 +226,7 @@ export async function runBench(
 ): Promise<BenchResult> {
   const url = rpcUrlOf(state);
   progress('Connecting clients through Nginx', `${o.clients} × ${url}`);
-  const conns = await Promise.all(
-    Array.from({ length: o.clients }, () => RpcClient.connect(url, { callTimeoutMs: 10_000 })),
-  );
+  const conns = await connectClients(url, o.clients);
   try {
     const cluster: Side = {
       book: async (c, pair) =>
