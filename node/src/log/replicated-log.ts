@@ -397,7 +397,8 @@ export class ReplicatedLog<C, E = unknown> implements WriteLog<C> {
    *   slave's acknowledgement still wait for the write.
    * - Committed entries are applied in the same transaction as the log changes when nothing is
    *   queued before them and none is heavy (a catalog import goes to the applier behind, so that
-   *   heartbeats and acks never wait for it).
+   *   heartbeats and acks never wait for it). Their proposers are answered before that write:
+   *   the entries are already on a majority's disk and their outcomes are decided in memory.
    */
   async #pump(): Promise<void> {
     while (!this.#closed) {
@@ -414,6 +415,10 @@ export class ReplicatedLog<C, E = unknown> implements WriteLog<C> {
         rd.committed.every(isLight)
           ? this.#prepare(rd.committed)
           : null;
+      // Committed means on a majority's disk, and prepare has decided every outcome (apply is
+      // deterministic and total): the proposers can have their answer now instead of after this
+      // node's own apply transaction. Reads that ask for the index still wait for that write.
+      if (inline) this.#settleAll(rd.committed);
       this.#persistingSince = this.#t.now();
       try {
         await this.#persist(rd, inline);
@@ -511,10 +516,7 @@ export class ReplicatedLog<C, E = unknown> implements WriteLog<C> {
     this.#applyError = null;
     this.#core.appliedTo(done.through);
     this.#applied.advance(done.through, done.prepared.applied);
-    for (const e of batch) {
-      const p = this.#pending.get(e.index);
-      if (p) this.#settle(e.index, p, e.epoch === p.epoch && e.lamport === p.lamport);
-    }
+    this.#settleAll(batch);
     this.#noticeServing();
     this.#maybeCompact();
   }
@@ -727,6 +729,14 @@ export class ReplicatedLog<C, E = unknown> implements WriteLog<C> {
   }
 
   /** Acknowledges a proposal if its own entry committed, or fails it if another took its place. */
+  /** Answers the proposers of committed entries (those already answered are no longer pending). */
+  #settleAll(batch: readonly Entry<C>[]): void {
+    for (const e of batch) {
+      const p = this.#pending.get(e.index);
+      if (p) this.#settle(e.index, p, e.epoch === p.epoch && e.lamport === p.lamport);
+    }
+  }
+
   #settle(index: number, p: Pending, ours: boolean): void {
     this.#pending.delete(index);
     this.#t.clearTimeout(p.timer);
