@@ -728,7 +728,6 @@ export class ReplicatedLog<C, E = unknown> implements WriteLog<C> {
     }
   }
 
-  /** Acknowledges a proposal if its own entry committed, or fails it if another took its place. */
   /** Answers the proposers of committed entries (those already answered are no longer pending). */
   #settleAll(batch: readonly Entry<C>[]): void {
     for (const e of batch) {
@@ -737,6 +736,7 @@ export class ReplicatedLog<C, E = unknown> implements WriteLog<C> {
     }
   }
 
+  /** Acknowledges a proposal if its own entry committed, or fails it if another took its place. */
   #settle(index: number, p: Pending, ours: boolean): void {
     this.#pending.delete(index);
     this.#t.clearTimeout(p.timer);
