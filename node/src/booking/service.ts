@@ -141,7 +141,7 @@ export class BookingService {
       p,
       this.#now(),
       this.options.holdTtlMs,
-      () => newId('h'),
+      () => newId('h', this.#now()),
       this.options.maxHoldRenewals,
     );
     const proposals = commands.map((c) => this.#propose(tail, c));
@@ -276,8 +276,9 @@ export class BookingService {
   ): Promise<Booking> {
     // Everything from here to the proposal is synchronous: the plan is still true when proposed.
     if (plan.expire) this.#propose(tail, plan.expire);
-    const id = newId('b');
-    const createdAt = new Date(this.#now()).toISOString();
+    const now = this.#now();
+    const id = newId('b', now);
+    const createdAt = new Date(now).toISOString();
     const booking: NewBooking = {
       id,
       code: newBookingCode(),
