@@ -117,9 +117,10 @@ export function checkDialer(
   if (id === undefined || ts === undefined || nonce === undefined || proof === undefined) {
     return { ok: false, why: 'no proof headers' };
   }
-  const from = /^\d{1,9}$/.test(id) ? Number(id) : Number.NaN;
+  // Only the canonical decimal a dialer writes: "01" would name peer 1 with another header.
+  const from = /^[1-9]\d{0,8}$/.test(id) ? Number(id) : Number.NaN;
   if (!peers.has(from)) return { ok: false, why: 'not a configured peer' };
-  const at = /^\d{1,16}$/.test(ts) ? Number(ts) : Number.NaN;
+  const at = /^[1-9]\d{0,15}$/.test(ts) ? Number(ts) : Number.NaN;
   if (!Number.isSafeInteger(at) || Math.abs(now - at) > maxSkewMs) {
     return { ok: false, why: 'timestamp outside the allowed clock skew' };
   }
