@@ -137,11 +137,12 @@ export class BookingService {
 
   async hold(p: ValidParamsOf<'seats.hold'>): Promise<Hold> {
     const tail = this.#tailNow();
+    const now = this.#now();
     const commands = tail.decideHold(
       p,
-      this.#now(),
+      now,
       this.options.holdTtlMs,
-      () => newId('h', this.#now()),
+      () => newId('h', now),
       this.options.maxHoldRenewals,
     );
     const proposals = commands.map((c) => this.#propose(tail, c));

@@ -1,6 +1,7 @@
 /** Codes and ids come from pooled system randomness: well formed, and no bytes handed out twice. */
 import test from 'ava';
 import { newBookingCode, newId, normaliseBookingCode } from '../../src/booking/codes.js';
+import { mulberry32, randomInt } from '../../src/cluster/prng.js';
 
 test('ids and codes stay well formed and distinct across many pool refills', (t) => {
   const ids = new Set<string>();
@@ -20,12 +21,8 @@ test('ids and codes stay well formed and distinct across many pool refills', (t)
 
 test('ids sort by their creation time, byte for byte, and stay unguessable within one millisecond', (t) => {
   // The database compares ids with a binary collation: byte order must be time order.
-  let seed = 7;
-  const next = () => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return seed;
-  };
-  const times = Array.from({ length: 2_000 }, () => next() * 1_000 + (next() % 1_000));
+  const random = mulberry32(7);
+  const times = Array.from({ length: 2_000 }, () => randomInt(random, 2 ** 44));
   times.push(0, 1, 31, 32, Date.parse('2026-12-07T00:00:00Z'), 2 ** 50 - 1);
   const byTime = [...times].sort((a, b) => a - b).map((ms) => ({ ms, id: newId('b', ms) }));
   const byBytes = [...byTime].sort((a, b) => Buffer.compare(Buffer.from(a.id), Buffer.from(b.id)));
